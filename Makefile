@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# prefixwatch - per-prefix packet counting in XDP, with a Prometheus exporting daemon.
+#
+#   make            install missing packages (as root), build everything under build/
+#   make check      build and run every test; ends with "N passed, N failed"
+#   make demo       run the sensor on a virtual gateway of network namespaces
+#   make format     clang-format every source file
+#   make clean      remove build/
+#   V=1             show full commands
+
+VERSION    ?= 0.2.0
+BUILD      := build
+CLANG      ?= clang
+CC         ?= gcc
+BPFTOOL    ?= bpftool
+ARCH_INC   := /usr/include/$(shell uname -m)-linux-gnu
+
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
+              -DPW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+LDLIBS_BPF := -lxdp -lbpf -lelf -lz
+LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Debian 12 packages needed to build, test and run the demo.
+DEPS := clang llvm libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev bpftool \
+        libmicrohttpd-dev libinih-dev libpcap-dev libcmocka-dev pkg-config \
+        netsniff-ng tcpreplay prometheus iproute2 curl clang-format
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+SKEL      := $(BUILD)/prefixwatch.skel.h
+BPF_OBJ   := $(BUILD)/prefixwatch.bpf.o
+BPF_HDRS  := $(wildcard bpf/*.h) include/prefixwatch.h
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+BPF_TESTS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps programs check test-unit test-bpf test-e2e demo format clean
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory programs
+
+programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS)
+
+# Install whatever is missing, only when something is (needs root then).
+deps:
+	$(Q)missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| printf '%s ' $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing: $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make deps: missing packages ($$missing) and not root: install them with apt-get" >&2; \
+			exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "make deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+$(BPF_OBJ): bpf/prefixwatch.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/prefixwatch.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $(BUILD)/prefixwatch.tmp.bpf.o 2>$@.log || { cat $@.log; exit 1; }
+	$(Q)grep -v 'unrecognized data section.*xdp_run_config' $@.log >&2 || true
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name prefixwatch >$@ 2>$@.log || { cat $@.log; exit 1; }
+	$(Q)grep -v 'unrecognized data section.*xdp_run_config' $@.log >&2 || true
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/prefixwatch.h $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/prefixwatch: $(BUILD)/user/main.o $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(USER_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/frames.h $(USER_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -Itests/bpf $(filter %.c %.o,$^) -o $@ \
+		$(LDFLAGS) $(LDLIBS) -lcmocka
+
+check: all
+	$(Q)SANITIZE=$(SANITIZE) tests/run.sh $(BUILD)
+
+test-unit: all
+	$(Q)tests/run.sh $(BUILD) unit
+
+test-bpf: all
+	$(Q)tests/run.sh $(BUILD) bpf
+
+test-e2e: all
+	$(Q)tests/run.sh $(BUILD) e2e
+
+demo: all
+	$(Q)tests/demo.sh $(BUILD)
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	$(Q)rm -rf $(BUILD)

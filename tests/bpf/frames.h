@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * frames.h - build test frames from packed header structs, layer by layer.
+ *
+ *	struct frame f;
+ *	frame_eth(&f, ETH_P_8021Q);
+ *	frame_vlan(&f, 100, ETH_P_IP);
+ *	frame_ipv4(&f, "10.1.2.3", 5, 0);
+ *	frame_pad(&f, 60);
+ */
+#ifndef PW_TEST_FRAMES_H
+#define PW_TEST_FRAMES_H
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FRAME_MAX 16384
+
+struct frame {
+	uint8_t data[FRAME_MAX];
+	size_t len;
+};
+
+struct vlan_tag {
+	uint16_t tci;
+	uint16_t proto;
+} __attribute__((packed));
+
+static inline void *frame_put(struct frame *f, size_t n)
+{
+	void *p = f->data + f->len;
+
+	memset(p, 0, n);
+	f->len += n;
+	return p;
+}
+
+static inline void frame_eth(struct frame *f, uint16_t proto)
+{
+	struct ethhdr *eth;
+
+	f->len = 0;
+	eth = frame_put(f, sizeof(*eth));
+	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
+	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
+	eth->h_proto = htons(proto);
+}
+
+static inline void frame_vlan(struct frame *f, uint16_t vid, uint16_t next_proto)
+{
+	struct vlan_tag *t = frame_put(f, sizeof(*t));
+
+	t->tci = htons(vid);
+	t->proto = htons(next_proto);
+}
+
+/* IPv4 header of @ihl words (options filled with NOPs), UDP payload of 8 bytes. */
+static inline void frame_ipv4(struct frame *f, const char *dst, unsigned int ihl,
+			      uint16_t frag_off)
+{
+	unsigned int hlen = (ihl < 5 ? 5 : ihl) * 4;
+	struct iphdr *ip = frame_put(f, hlen);
+
+	ip->version = 4;
+	ip->ihl = ihl & 0xf;
+	ip->ttl = 64;
+	ip->protocol = 17;
+	ip->tot_len = htons((uint16_t)(hlen + 8));
+	ip->frag_off = htons(frag_off);
+	inet_pton(AF_INET, "192.0.2.200", &ip->saddr);
+	inet_pton(AF_INET, dst, &ip->daddr);
+	memset((uint8_t *)ip + sizeof(*ip), 1 /* NOP */, hlen - sizeof(*ip));
+	frame_put(f, 8);
+}
+
+static inline void frame_ipv6(struct frame *f, const char *dst)
+{
+	struct ipv6hdr *ip6 = frame_put(f, sizeof(*ip6));
+
+	ip6->version = 6;
+	ip6->payload_len = htons(8);
+	ip6->nexthdr = 17;
+	ip6->hop_limit = 64;
+	inet_pton(AF_INET6, "2001:db8:ffff::200", &ip6->saddr);
+	inet_pton(AF_INET6, dst, &ip6->daddr);
+	frame_put(f, 8);
+}
+
+/* Zero-pad to @len bytes (never shortens). */
+static inline void frame_pad(struct frame *f, size_t len)
+{
+	if (f->len < len)
+		frame_put(f, len - f->len);
+}
+
+#endif /* PW_TEST_FRAMES_H */

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_datapath.c - the real XDP program on crafted frames (BPF_PROG_TEST_RUN).
+ *
+ * Every case runs one frame and asserts XDP_PASS and the exact delta of every counter:
+ * +1 packet and +len bytes where the frame belongs, nothing anywhere else.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
+
+#include "frames.h"
+#include "loader.h"
+#include "log.h"
+#include "prefix.h"
+
+#define MAX_V4 4096
+#define MAX_V6 4096
+
+/* The prefix set of most cases: nested, host routes, both families. */
+static const char *const base_prefixes[] = {
+	"10.0.0.0/8",	   /* id 0 */
+	"10.1.0.0/16",	   /* id 1, inside id 0 */
+	"10.1.2.3/32",	   /* id 2, inside id 1 */
+	"2001:db8::/32",   /* id 3 */
+	"2001:db8:1::/48", /* id 4, inside id 3 */
+	"2001:db8::1/128", /* id 5, inside id 3 */
+	"198.51.100.0/24", /* id 6 */
+};
+#define N_BASE (sizeof(base_prefixes) / sizeof(base_prefixes[0]))
+#define N_IDS 16
+
+static struct pw_bpf *bpf;
+
+enum where { AT_ID, AT_CLASS };
+
+struct expect {
+	enum where where;
+	unsigned int index; /* prefix id or enum pw_class */
+};
+
+#define ID(i) ((struct expect){ AT_ID, (i) })
+#define CLASS(c) ((struct expect){ AT_CLASS, (c) })
+
+struct snapshot {
+	struct pw_counter ids[N_IDS];
+	struct pw_counter classes[PW_CLASS_MAX];
+};
+
+static void set_prefixes(const char *const *texts, size_t n)
+{
+	struct pw_prefix p[N_IDS];
+	uint32_t ids[N_IDS];
+	char err[256];
+
+	assert_true(n <= N_IDS);
+	for (size_t i = 0; i < n; i++) {
+		if (pw_prefix_parse(texts[i], &p[i], err, sizeof(err)))
+			fail_msg("%s: %s", texts[i], err);
+		ids[i] = (uint32_t)i;
+	}
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, ids, n), 0);
+}
+
+static void snap(struct snapshot *s)
+{
+	assert_int_equal(pw_bpf_read_counters(bpf, N_IDS, s->ids), 0);
+	assert_int_equal(pw_bpf_read_classes(bpf, s->classes), 0);
+}
+
+static int run_frame(const void *data, size_t len, uint32_t ifindex)
+{
+	struct xdp_md ctx_in = { .data_end = (uint32_t)len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (uint32_t)len,
+		    .ctx_in = ifindex ? &ctx_in : NULL,
+		    .ctx_size_in = ifindex ? sizeof(ctx_in) : 0, .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(pw_bpf_prog_fd(bpf), &opts);
+	if (err)
+		return -errno;
+	return (int)opts.retval;
+}
+
+/* Run @f once; assert XDP_PASS and that only @e moved, by one packet of f->len bytes. */
+static void expect_counted(const char *desc, const struct frame *f, struct expect e)
+{
+	struct snapshot before, after;
+	int ret;
+
+	snap(&before);
+	ret = run_frame(f->data, f->len, 0);
+	if (ret != XDP_PASS)
+		fail_msg("%s (len %zu): verdict %d, want XDP_PASS", desc, f->len, ret);
+	snap(&after);
+	for (unsigned int i = 0; i < N_IDS; i++) {
+		uint64_t dp = after.ids[i].packets - before.ids[i].packets;
+		uint64_t db = after.ids[i].bytes - before.ids[i].bytes;
+		int want = e.where == AT_ID && e.index == i;
+
+		if (dp != (uint64_t)want || db != (want ? f->len : 0))
+			fail_msg("%s (len %zu): id %u moved by %llu pkts %llu bytes, want %d/%zu",
+				 desc, f->len, i, (unsigned long long)dp,
+				 (unsigned long long)db, want, want ? f->len : 0);
+	}
+	for (unsigned int c = 0; c < PW_CLASS_MAX; c++) {
+		uint64_t dp = after.classes[c].packets - before.classes[c].packets;
+		uint64_t db = after.classes[c].bytes - before.classes[c].bytes;
+		int want = e.where == AT_CLASS && e.index == c;
+
+		if (dp != (uint64_t)want || db != (want ? f->len : 0))
+			fail_msg("%s (len %zu): class %u moved by %llu pkts %llu bytes, want %d/%zu",
+				 desc, f->len, c, (unsigned long long)dp,
+				 (unsigned long long)db, want, want ? f->len : 0);
+	}
+}
+
+/* ---- the table of single-frame cases ---- */
+
+enum l3 { L3_V4, L3_V6, L3_ARP };
+
+struct frame_case {
+	const char *desc;
+	uint16_t tags[2];   /* VLAN TPIDs, 0 = none */
+	enum l3 l3;
+	const char *dst;
+	unsigned int ihl;   /* IPv4 only, 0 = 5 */
+	uint16_t frag_off;  /* IPv4 only */
+	size_t pad;	    /* pad the frame to this length */
+	struct expect want;
+};
+
+static const struct frame_case cases[] = {
+	{ "IPv4 to a /8", {0}, L3_V4, "10.200.0.1", 0, 0, 60, ID(0) },
+	{ "IPv4 to a nested /16 (most specific wins)", {0}, L3_V4, "10.1.9.9", 0, 0, 60, ID(1) },
+	{ "IPv4 to a nested /32", {0}, L3_V4, "10.1.2.3", 0, 0, 60, ID(2) },
+	{ "IPv4 next to the /32", {0}, L3_V4, "10.1.2.4", 0, 0, 60, ID(1) },
+	{ "IPv4 to a /24", {0}, L3_V4, "198.51.100.255", 0, 0, 60, ID(6) },
+	{ "IPv4 unmatched", {0}, L3_V4, "11.0.0.1", 0, 0, 60, CLASS(PW_CLASS_UNMATCHED_V4) },
+	{ "IPv4 just below a /24", {0}, L3_V4, "198.51.99.255", 0, 0, 60,
+	  CLASS(PW_CLASS_UNMATCHED_V4) },
+	{ "IPv6 to a /32", {0}, L3_V6, "2001:db8:2::1", 0, 0, 0, ID(3) },
+	{ "IPv6 to a nested /48", {0}, L3_V6, "2001:db8:1::99", 0, 0, 0, ID(4) },
+	{ "IPv6 to a nested /128", {0}, L3_V6, "2001:db8::1", 0, 0, 0, ID(5) },
+	{ "IPv6 next to the /128", {0}, L3_V6, "2001:db8::2", 0, 0, 0, ID(3) },
+	{ "IPv6 unmatched", {0}, L3_V6, "2001:db9::1", 0, 0, 0, CLASS(PW_CLASS_UNMATCHED_V6) },
+	{ "802.1Q tag, IPv4", {ETH_P_8021Q}, L3_V4, "10.1.2.3", 0, 0, 64, ID(2) },
+	{ "802.1Q tag, IPv6", {ETH_P_8021Q}, L3_V6, "2001:db8:1::1", 0, 0, 0, ID(4) },
+	{ "802.1ad tag, IPv4", {ETH_P_8021AD}, L3_V4, "10.0.0.1", 0, 0, 64, ID(0) },
+	{ "QinQ 88a8+8100, IPv4", {ETH_P_8021AD, ETH_P_8021Q}, L3_V4, "10.1.0.1", 0, 0, 68,
+	  ID(1) },
+	{ "QinQ 8100+88a8, IPv6", {ETH_P_8021Q, ETH_P_8021AD}, L3_V6, "2001:db8::1", 0, 0, 0,
+	  ID(5) },
+	{ "QinQ 8100+8100, unmatched IPv4", {ETH_P_8021Q, ETH_P_8021Q}, L3_V4, "8.8.8.8", 0, 0,
+	  0, CLASS(PW_CLASS_UNMATCHED_V4) },
+	{ "IPv4 with 4 bytes of options", {0}, L3_V4, "10.1.2.3", 6, 0, 0, ID(2) },
+	{ "IPv4 with 40 bytes of options (IHL 15)", {0}, L3_V4, "198.51.100.1", 15, 0, 0, ID(6) },
+	{ "IPv4 first fragment (MF)", {0}, L3_V4, "10.1.2.3", 0, 0x2000, 0, ID(2) },
+	{ "IPv4 later fragment", {0}, L3_V4, "10.1.2.3", 0, 0x00b9, 0, ID(2) },
+	{ "IPv4 last fragment of a VLAN", {ETH_P_8021Q}, L3_V4, "11.1.1.1", 0, 0x0010, 0,
+	  CLASS(PW_CLASS_UNMATCHED_V4) },
+	{ "ARP", {0}, L3_ARP, NULL, 0, 0, 60, CLASS(PW_CLASS_NON_IP) },
+	{ "ARP in a VLAN", {ETH_P_8021Q}, L3_ARP, NULL, 0, 0, 64, CLASS(PW_CLASS_NON_IP) },
+	{ "IPv4 IHL 4", {0}, L3_V4, "10.1.2.3", 4, 0, 60, CLASS(PW_CLASS_MALFORMED) },
+	{ "IPv4 IHL 0", {0}, L3_V4, "10.1.2.3", 0x10, 0, 60, CLASS(PW_CLASS_MALFORMED) },
+	{ "a 60-byte frame (bytes exact)", {0}, L3_V4, "10.1.2.3", 0, 0, 60, ID(2) },
+	{ "a 1514-byte frame (bytes exact)", {0}, L3_V6, "2001:db8::1", 0, 0, 1514, ID(5) },
+};
+
+static void build_case(const struct frame_case *c, struct frame *f)
+{
+	uint16_t l3proto = c->l3 == L3_V4 ? ETH_P_IP : c->l3 == L3_V6 ? ETH_P_IPV6 : ETH_P_ARP;
+	uint16_t first = c->tags[0] ? c->tags[0] : l3proto;
+
+	frame_eth(f, first);
+	if (c->tags[0])
+		frame_vlan(f, 100, c->tags[1] ? c->tags[1] : l3proto);
+	if (c->tags[1])
+		frame_vlan(f, 200, l3proto);
+	if (c->l3 == L3_V4)
+		/* IHL 0x10 asks for an IHL of 0 with a full-sized header behind it. */
+		frame_ipv4(f, c->dst, c->ihl == 0x10 ? 0 : c->ihl ? c->ihl : 5, c->frag_off);
+	else if (c->l3 == L3_V6)
+		frame_ipv6(f, c->dst);
+	else
+		frame_put(f, 28); /* an ARP body */
+	if (c->l3 == L3_V4 && c->ihl == 0x10) {
+		/* frame_ipv4 wrote a 20-byte header; clear IHL to 0 in place. */
+		size_t off = 14 + (c->tags[0] ? 4 : 0) + (c->tags[1] ? 4 : 0);
+
+		f->data[off] = 0x40;
+	}
+	frame_pad(f, c->pad);
+}
+
+static void test_frame_table(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build_case(&cases[i], &f);
+		expect_counted(cases[i].desc, &f, cases[i].want);
+	}
+}
+
+/* IP version contradicting the EtherType is malformed, both ways round. */
+static void test_version_mismatch(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv6(&f, "2001:db8::1");
+	expect_counted("IPv6 header behind EtherType IPv4", &f, CLASS(PW_CLASS_MALFORMED));
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv4(&f, "10.1.2.3", 5, 0);
+	frame_pad(&f, 80);
+	expect_counted("IPv4 header behind EtherType IPv6", &f, CLASS(PW_CLASS_MALFORMED));
+}
+
+/* A third VLAN tag is past what the program walks: the frame is non-IP. */
+static void test_three_tags(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&f, ETH_P_8021AD);
+	frame_vlan(&f, 1, ETH_P_8021Q);
+	frame_vlan(&f, 2, ETH_P_8021Q);
+	frame_vlan(&f, 3, ETH_P_IP);
+	frame_ipv4(&f, "10.1.2.3", 5, 0);
+	expect_counted("three VLAN tags", &f, CLASS(PW_CLASS_NON_IP));
+}
+
+/*
+ * Every truncation of an Ethernet+802.1Q+IPv4 (with options) frame: the kernel refuses
+ * test frames shorter than an Ethernet header, so lengths start at 14.
+ */
+static void test_truncations_vlan_ipv4(void **state)
+{
+	static struct frame full, f;
+	const size_t vlan_end = 14 + 4, ip_end = vlan_end + 24;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&full, ETH_P_8021Q);
+	frame_vlan(&full, 7, ETH_P_IP);
+	frame_ipv4(&full, "10.1.2.3", 6, 0);
+	for (size_t len = 14; len <= full.len; len++) {
+		char desc[64];
+
+		memcpy(f.data, full.data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "VLAN+IPv4 truncated to %zu", len);
+		expect_counted(desc, &f, len < ip_end ? CLASS(PW_CLASS_MALFORMED) : ID(2));
+	}
+	(void)vlan_end;
+}
+
+static void test_truncations_ipv6(void **state)
+{
+	static struct frame full, f;
+	const size_t ip_end = 14 + 40;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&full, ETH_P_IPV6);
+	frame_ipv6(&full, "2001:db8:1::5");
+	for (size_t len = 14; len <= full.len; len++) {
+		char desc[64];
+
+		memcpy(f.data, full.data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "IPv6 truncated to %zu", len);
+		expect_counted(desc, &f, len < ip_end ? CLASS(PW_CLASS_MALFORMED) : ID(4));
+	}
+}
+
+/* A bare Ethernet header of a non-IP EtherType announces nothing more: non-IP. */
+static void test_bare_ethernet(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	frame_eth(&f, 0x88cc /* LLDP */);
+	expect_counted("bare Ethernet header, LLDP", &f, CLASS(PW_CLASS_NON_IP));
+	frame_eth(&f, ETH_P_IP);
+	expect_counted("bare Ethernet header, IPv4", &f, CLASS(PW_CLASS_MALFORMED));
+}
+
+/* A jumbo frame is counted whole, across the fragments of a multi-buffer frame. */
+static void test_jumbo(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "198.51.100.7", 5, 0);
+	frame_pad(&f, 9000);
+	expect_counted("a 9000-byte frame (bytes exact)", &f, ID(6));
+}
+
+/* /0 catches every address of its family; /32 and /128 exactly one. */
+static void test_default_and_host_routes(void **state)
+{
+	static const char *const set[] = { "0.0.0.0/0", "::/0", "203.0.113.9/32",
+					   "2001:db8:5::9/128" };
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(set, 4);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "11.22.33.44", 5, 0);
+	expect_counted("IPv4 under /0", &f, ID(0));
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "255.255.255.255", 5, 0);
+	expect_counted("broadcast under /0", &f, ID(0));
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "203.0.113.9", 5, 0);
+	expect_counted("IPv4 /32", &f, ID(2));
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "203.0.113.8", 5, 0);
+	expect_counted("IPv4 beside the /32", &f, ID(0));
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6(&f, "fe80::1");
+	expect_counted("IPv6 under ::/0", &f, ID(1));
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6(&f, "2001:db8:5::9");
+	expect_counted("IPv6 /128", &f, ID(3));
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6(&f, "2001:db8:5::8");
+	expect_counted("IPv6 beside the /128", &f, ID(1));
+}
+
+/* A swap of the prefix set takes effect at once and leaves counters alone. */
+static void test_swap_keeps_counters(void **state)
+{
+	static const char *const smaller[] = { "10.0.0.0/8" };
+	struct snapshot before, after;
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "10.1.2.3", 5, 0);
+	expect_counted("before the swap", &f, ID(2));
+	snap(&before);
+	set_prefixes(smaller, 1);
+	snap(&after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	expect_counted("after the swap: only the /8 is left", &f, ID(0));
+	set_prefixes(base_prefixes, N_BASE);
+	expect_counted("swapped back", &f, ID(2));
+}
+
+/* The ingress interface is counted too, when userspace registered it. */
+static void test_iface_counter(void **state)
+{
+	struct pw_counter before, after;
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	assert_int_equal(pw_bpf_iface_add(bpf, 1 /* lo */), 0);
+	assert_int_equal(pw_bpf_iface_read(bpf, 1, &before), 0);
+	frame_eth(&f, ETH_P_ARP);
+	frame_pad(&f, 60);
+	assert_int_equal(run_frame(f.data, f.len, 1), XDP_PASS);
+	assert_int_equal(pw_bpf_iface_read(bpf, 1, &after), 0);
+	assert_int_equal(after.packets - before.packets, 1);
+	assert_int_equal(after.bytes - before.bytes, 60);
+}
+
+/* Pinned maps dump with named fields through bpftool. */
+static void test_bpftool_dump(void **state)
+{
+	char dir[128], cmd[512], line[512];
+	struct statfs st;
+	int found = 0;
+	FILE *p;
+
+	(void)state;
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)
+		assert_int_equal(mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL), 0);
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/prefixwatch-test-%d", (int)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(pw_bpf_pin(bpf, dir), 0);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/pw_classes 2>&1", dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, "\"packets\"") || strstr(line, "\"bytes\""))
+			found++;
+	pclose(p);
+	pw_bpf_unpin(bpf);
+	rmdir(dir);
+	assert_true(found >= 2 * PW_CLASS_MAX);
+}
+
+static int setup(void **state)
+{
+	struct pw_bpf_opts o = { .max_v4 = MAX_V4, .max_v6 = MAX_V6 };
+	int err;
+
+	(void)state;
+	pw_log_hook_libbpf();
+	err = pw_bpf_open(&o, &bpf);
+	if (!err)
+		err = pw_bpf_load(bpf);
+	if (err) {
+		fprintf(stderr, "cannot load the BPF program: %s (needs root and BPF)\n",
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pw_bpf_close(bpf);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_table),
+		cmocka_unit_test(test_version_mismatch),
+		cmocka_unit_test(test_three_tags),
+		cmocka_unit_test(test_truncations_vlan_ipv4),
+		cmocka_unit_test(test_truncations_ipv6),
+		cmocka_unit_test(test_bare_ethernet),
+		cmocka_unit_test(test_jumbo),
+		cmocka_unit_test(test_default_and_host_routes),
+		cmocka_unit_test(test_swap_keeps_counters),
+		cmocka_unit_test(test_iface_counter),
+		cmocka_unit_test(test_bpftool_dump),
+	};
+
+	return cmocka_run_group_tests_name("bpf datapath", tests, setup, teardown);
+}

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Run every test (or one layer: unit, bpf, e2e) and close with "N passed, N failed".
+#
+# Every test speaks TAP: cmocka binaries through CMOCKA_MESSAGE_OUTPUT=TAP, the end-to-end
+# scripts through tests/e2e/lib.sh. A test binary that crashes or exits non-zero without a
+# "not ok" line counts as one failure, so nothing fails silently.
+set -u
+BUILD=${1:-build}
+LAYER=${2:-all}
+cd "$(dirname "$0")/.."
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+
+passed=0 failed=0 skipped=0
+failures=()
+
+run_one() { # name command...
+	local name=$1
+	shift
+	local log=$LOGS/$name.log rc p f s
+	mkdir -p "$(dirname "$log")"
+	printf '== %s\n' "$name"
+	CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1
+	rc=$?
+	sed 's/^/   /' "$log"
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	s=$(grep -cE '^ok [0-9]+.*# *(SKIP|skip)' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "   not ok - $name exited with status $rc"
+		f=1
+	fi
+	if [ "$((p + f + s))" -eq 0 ]; then
+		echo "   not ok - $name ran no test"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	[ "$f" -gt 0 ] && failures+=("$name")
+}
+
+if [ "$LAYER" = all ] || [ "$LAYER" = unit ]; then
+	for t in tests/unit/test_*.c; do
+		b=$BUILD/tests/unit/$(basename "$t" .c)
+		run_one "unit/$(basename "$b")" "$b"
+	done
+fi
+if [ "$LAYER" = all ] || [ "$LAYER" = bpf ]; then
+	for t in tests/bpf/test_*.c; do
+		b=$BUILD/tests/bpf/$(basename "$t" .c)
+		run_one "bpf/$(basename "$b")" "$b"
+	done
+fi
+if [ "$LAYER" = all ] || [ "$LAYER" = e2e ]; then
+	for t in tests/e2e/test_*.sh; do
+		[ -e "$t" ] || continue
+		run_one "e2e/$(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
+	done
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failing: ${failures[*]} (logs in $LOGS/)"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * loader.h - the BPF object and its maps: open, size, pin, load, fill the prefix tables,
+ * read the counters. Used by the daemon (which attaches through libxdp), by replay and by
+ * the BPF tests (which run the program with BPF_PROG_TEST_RUN).
+ */
+#ifndef PW_LOADER_H
+#define PW_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefixwatch.h"
+#include "prefix.h"
+
+struct pw_bpf;
+struct bpf_object;
+
+struct pw_bpf_opts {
+	uint32_t max_v4;     /* capacity of the IPv4 tables; 0: PW_MAX_PREFIXES_V4 */
+	uint32_t max_v6;     /* capacity of the IPv6 tables; 0: PW_MAX_PREFIXES_V6 */
+};
+
+/* Open the object and size its maps; nothing is loaded yet. Returns 0 or -errno. */
+int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out);
+/* Load the object as a plain XDP program (tests, replay). Returns 0 or -errno. */
+int pw_bpf_load(struct pw_bpf *b);
+void pw_bpf_close(struct pw_bpf *b);
+/*
+ * Pin every map as @dir/<map name> (after load). Stale pins of an earlier instance that
+ * died are replaced. Returns 0 or -errno.
+ */
+int pw_bpf_pin(struct pw_bpf *b, const char *dir);
+/* Remove the pins made by pw_bpf_pin (a clean stop). */
+void pw_bpf_unpin(struct pw_bpf *b);
+
+struct bpf_object *pw_bpf_object(struct pw_bpf *b);
+const char *pw_bpf_prog_name(void);
+int pw_bpf_prog_fd(struct pw_bpf *b);
+uint32_t pw_bpf_max_ids(const struct pw_bpf *b);
+uint32_t pw_bpf_max_v4(const struct pw_bpf *b);
+uint32_t pw_bpf_max_v6(const struct pw_bpf *b);
+
+/**
+ * pw_bpf_set_prefixes() - make @n prefixes, with their counter ids, the live set.
+ *
+ * Fills the idle table of each family, then flips pw_active with a single map update: a
+ * packet sees either the old set or the new, never a part of either. Counters are not
+ * touched, so an id that stays keeps counting. Returns 0 or -errno (-E2BIG: too many
+ * prefixes of a family for the maps, -ERANGE: an id beyond the counter array).
+ */
+int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *ids,
+			size_t n);
+
+/* Sum over CPUs of the counters of ids 0..@n-1, read in batches. Returns 0 or -errno. */
+int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out);
+/* Reset the counter of @id to zero on every CPU (an id given to another prefix). */
+int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id);
+/* Sum over CPUs of the class counters (enum pw_class). Returns 0 or -errno. */
+int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX]);
+
+/* Start counting frames seen on @ifindex (idempotent), stop, read. 0 or -errno. */
+int pw_bpf_iface_add(struct pw_bpf *b, uint32_t ifindex);
+int pw_bpf_iface_del(struct pw_bpf *b, uint32_t ifindex);
+int pw_bpf_iface_read(struct pw_bpf *b, uint32_t ifindex, struct pw_counter *out);
+
+#endif /* PW_LOADER_H */
