@@ -17,7 +17,7 @@ ARCH_INC   := /usr/include/$(shell uname -m)-linux-gnu
 
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
+CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -Iuser -I$(BUILD) \
               -DPW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz
 LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lm
@@ -55,7 +55,9 @@ BPF_TESTS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf
 all: deps
 	$(Q)$(MAKE) --no-print-directory programs
 
-programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS)
+TOOLS      := $(BUILD)/tests/pcapgen
+
+programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
 
 # Install whatever is missing, only when something is (needs root then).
 deps:
@@ -103,6 +105,11 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/frames.h $(USER_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -Itests/bpf $(filter %.c %.o,$^) -o $@ \
 		$(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/pcapgen: tests/tools/pcapgen.c tests/bpf/frames.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) -lpcap -lm
 
 check: all
 	$(Q)SANITIZE=$(SANITIZE) tests/run.sh $(BUILD)

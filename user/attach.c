@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* attach.c - attach the program to interfaces through libxdp's dispatcher. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "attach.h"
+#include "loader.h"
+
+struct pw_attacher {
+	struct xdp_program *prog;
+	int loaded;
+};
+
+int pw_attacher_new(struct pw_bpf *b, struct pw_attacher **out, char *err, size_t errlen)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = pw_bpf_object(b),
+			    .prog_name = pw_bpf_prog_name());
+	struct pw_attacher *a = calloc(1, sizeof(*a));
+	long e;
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	a->prog = xdp_program__create(&opts);
+	e = libxdp_get_error(a->prog);
+	if (e) {
+		snprintf(err, errlen, "cannot prepare the XDP program: %s", strerror((int)-e));
+		free(a);
+		return (int)e;
+	}
+	*out = a;
+	return 0;
+}
+
+int pw_attacher_loaded(struct pw_attacher *a)
+{
+	return a->loaded;
+}
+
+static int try_attach(struct pw_attacher *a, unsigned int ifindex, enum xdp_attach_mode m)
+{
+	int err = xdp_program__attach(a->prog, (int)ifindex, m, 0);
+
+	if (!err)
+		a->loaded = 1;
+	return err;
+}
+
+int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mode,
+	      const char **used, char *err, size_t errlen)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	int e;
+
+	if (!ifindex) {
+		e = -errno;
+		snprintf(err, errlen, "attach to %s: no such interface (check the name with 'ip link')",
+			 ifname);
+		return e ? e : -ENODEV;
+	}
+	if (mode != PW_MODE_SKB) {
+		e = try_attach(a, ifindex, XDP_MODE_NATIVE);
+		if (!e) {
+			*used = "native";
+			return 0;
+		}
+		if (mode == PW_MODE_NATIVE) {
+			snprintf(err, errlen,
+				 "attach to %s in native mode: %s (try --mode skb, or see 'ip link show %s' for another XDP program)",
+				 ifname, strerror(-e), ifname);
+			return e;
+		}
+	}
+	e = try_attach(a, ifindex, XDP_MODE_SKB);
+	if (!e) {
+		*used = "skb";
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "attach to %s in %s mode: %s (is another XDP program attached without libxdp? see 'xdp-loader status %s')",
+		 ifname, mode == PW_MODE_AUTO ? "native and skb" : "skb", strerror(-e), ifname);
+	return e;
+}
+
+int pw_detach(struct pw_attacher *a, const char *ifname, const char *used)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	enum xdp_attach_mode m = used && !strcmp(used, "skb") ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+
+	if (!ifindex)
+		return -ENODEV;
+	return xdp_program__detach(a->prog, (int)ifindex, m, 0);
+}
+
+void pw_attacher_free(struct pw_attacher *a)
+{
+	if (!a)
+		return;
+	xdp_program__close(a->prog);
+	free(a);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* attach.h - attach the program to interfaces through libxdp's dispatcher. */
+#ifndef PW_ATTACH_H
+#define PW_ATTACH_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct pw_bpf;
+struct pw_attacher;
+
+/* Prepare to attach the (not yet loaded) object of @b; libxdp loads it on first attach. */
+int pw_attacher_new(struct pw_bpf *b, struct pw_attacher **out, char *err, size_t errlen);
+
+/*
+ * Attach to @ifname. @mode auto tries native XDP, then generic (skb). On success returns
+ * 0 and the mode used ("native" or "skb") in @used; on failure -errno with a message that
+ * names the interface, the mode, the reason and what to try.
+ */
+int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mode,
+	      const char **used, char *err, size_t errlen);
+/* Detach from @ifname (mode as returned by pw_attach). Returns 0 or -errno. */
+int pw_detach(struct pw_attacher *a, const char *ifname, const char *used);
+/* True once libxdp has loaded the object (maps usable). */
+int pw_attacher_loaded(struct pw_attacher *a);
+void pw_attacher_free(struct pw_attacher *a);
+
+#endif /* PW_ATTACH_H */

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* exporter.c - Prometheus text exposition and its HTTP server (libmicrohttpd). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "exporter.h"
+
+#ifndef PW_VERSION
+#define PW_VERSION "dev"
+#endif
+
+void pw_buf_printf(struct pw_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = b->cap ? b->cap * 2 : 4096;
+			char *d;
+
+			while (cap < b->len + (size_t)n + 1)
+				cap *= 2;
+			d = realloc(b->data, cap);
+			if (!d) {
+				b->oom = true;
+				return;
+			}
+			b->data = d;
+			b->cap = cap;
+		}
+	}
+}
+
+void pw_buf_free(struct pw_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+void pw_buf_label(struct pw_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			pw_buf_printf(b, "\\\\");
+		else if (*s == '"')
+			pw_buf_printf(b, "\\\"");
+		else if (*s == '\n')
+			pw_buf_printf(b, "\\n");
+		else
+			pw_buf_printf(b, "%c", *s);
+	}
+}
+
+static void family(struct pw_buf *b, const char *name, const char *type, const char *help)
+{
+	pw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prefix_series(struct pw_buf *b, const struct pw_poller *pl, bool bytes)
+{
+	const char *name = bytes ? "prefixwatch_prefix_bytes_total" : "prefixwatch_prefix_packets_total";
+	char txt[PW_PREFIX_STRLEN];
+
+	family(b, name, "counter",
+	       bytes ? "Bytes (whole frames) to a configured prefix, more specifics included."
+		     : "Packets to a configured prefix, more specifics included.");
+	for (size_t g = 0; g < pl->n_groups; g++) {
+		const struct pw_gview *gv = &pl->g[g];
+
+		if (gv->cfg->export != PW_EXPORT_PREFIX)
+			continue;
+		for (size_t k = 0; k < gv->n_members; k++) {
+			const struct pw_pentry *e = &pl->p[gv->members[k]];
+
+			pw_buf_printf(b, "%s{group=\"%s\",prefix=\"%s\"} %llu\n", name, gv->cfg->name,
+				      pw_prefix_format(&e->pfx, txt, sizeof(txt)),
+				      (unsigned long long)(bytes ? e->in.bytes : e->in.packets));
+		}
+	}
+}
+
+void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
+{
+	static const char *const fam[2] = { "ipv4", "ipv6" };
+	const struct pw_poller *pl = in->pl;
+	size_t nfam[2] = { 0, 0 };
+
+	family(b, "prefixwatch_build_info", "gauge", "Version of the running prefixwatch.");
+	pw_buf_printf(b, "prefixwatch_build_info{version=\"%s\"} 1\n", PW_VERSION);
+
+	for (size_t i = 0; pl && i < pl->n; i++)
+		nfam[pl->p[i].pfx.family == AF_INET6]++;
+	family(b, "prefixwatch_prefixes", "gauge", "Distinct configured prefixes, per family.");
+	for (int f = 0; f < 2; f++)
+		pw_buf_printf(b, "prefixwatch_prefixes{family=\"%s\"} %zu\n", fam[f], nfam[f]);
+
+	if (pl) {
+		prefix_series(b, pl, false);
+		prefix_series(b, pl, true);
+		family(b, "prefixwatch_group_packets_total", "counter",
+		       "Packets to any prefix of a group, each packet once.");
+		for (size_t g = 0; g < pl->n_groups; g++)
+			pw_buf_printf(b, "prefixwatch_group_packets_total{group=\"%s\"} %llu\n",
+				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.packets);
+		family(b, "prefixwatch_group_bytes_total", "counter",
+		       "Bytes (whole frames) to any prefix of a group, each packet once.");
+		for (size_t g = 0; g < pl->n_groups; g++)
+			pw_buf_printf(b, "prefixwatch_group_bytes_total{group=\"%s\"} %llu\n",
+				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.bytes);
+		family(b, "prefixwatch_group_rate_pps", "gauge",
+		       "Packets per second to a group over the last poll interval.");
+		for (size_t g = 0; g < pl->n_groups; g++)
+			pw_buf_printf(b, "prefixwatch_group_rate_pps{group=\"%s\"} %.10g\n",
+				      pl->g[g].cfg->name, pl->g[g].rate.pps);
+		family(b, "prefixwatch_group_rate_bps", "gauge",
+		       "Bits per second to a group over the last poll interval.");
+		for (size_t g = 0; g < pl->n_groups; g++)
+			pw_buf_printf(b, "prefixwatch_group_rate_bps{group=\"%s\"} %.10g\n",
+				      pl->g[g].cfg->name, pl->g[g].rate.bps);
+	}
+
+	family(b, "prefixwatch_unmatched_packets_total", "counter",
+	       "IP packets whose destination is in no configured prefix.");
+	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv4\"} %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].packets);
+	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv6\"} %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].packets);
+	family(b, "prefixwatch_unmatched_bytes_total", "counter",
+	       "Bytes of IP packets whose destination is in no configured prefix.");
+	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv4\"} %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].bytes);
+	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv6\"} %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].bytes);
+	family(b, "prefixwatch_non_ip_packets_total", "counter",
+	       "Frames that are neither IPv4 nor IPv6 (ARP, LLDP, ...).");
+	pw_buf_printf(b, "prefixwatch_non_ip_packets_total %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_NON_IP].packets);
+	family(b, "prefixwatch_malformed_packets_total", "counter",
+	       "Frames too short for a header they announce, or with a bad IP header.");
+	pw_buf_printf(b, "prefixwatch_malformed_packets_total %llu\n",
+		      (unsigned long long)in->classes[PW_CLASS_MALFORMED].packets);
+
+	family(b, "prefixwatch_interface_packets_total", "counter",
+	       "Every frame the program saw on an interface.");
+	for (size_t i = 0; i < in->n_ifaces; i++) {
+		pw_buf_printf(b, "prefixwatch_interface_packets_total{interface=\"");
+		pw_buf_label(b, in->ifaces[i].name);
+		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.packets);
+	}
+	family(b, "prefixwatch_interface_bytes_total", "counter",
+	       "Bytes of every frame the program saw on an interface.");
+	for (size_t i = 0; i < in->n_ifaces; i++) {
+		pw_buf_printf(b, "prefixwatch_interface_bytes_total{interface=\"");
+		pw_buf_label(b, in->ifaces[i].name);
+		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.bytes);
+	}
+	family(b, "prefixwatch_attached", "gauge",
+	       "1 for each interface the program is attached to, with its XDP mode.");
+	for (size_t i = 0; i < in->n_ifaces; i++) {
+		if (!in->ifaces[i].attached)
+			continue;
+		pw_buf_printf(b, "prefixwatch_attached{interface=\"");
+		pw_buf_label(b, in->ifaces[i].name);
+		pw_buf_printf(b, "\",mode=\"%s\"} 1\n", in->ifaces[i].mode);
+	}
+
+	family(b, "prefixwatch_poll_duration_seconds", "gauge",
+	       "Time the last poll of the counters took.");
+	pw_buf_printf(b, "prefixwatch_poll_duration_seconds %.9f\n", in->poll_seconds);
+	family(b, "prefixwatch_config_reloads_total", "counter",
+	       "Configuration reloads, by result.");
+	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"success\"} %llu\n",
+		      (unsigned long long)in->reloads_ok);
+	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"failure\"} %llu\n",
+		      (unsigned long long)in->reloads_failed);
+	family(b, "prefixwatch_last_reload_success_timestamp_seconds", "gauge",
+	       "Unix time of the last successful configuration load.");
+	pw_buf_printf(b, "prefixwatch_last_reload_success_timestamp_seconds %.3f\n",
+		      in->last_reload_ok);
+	if (in->extra)
+		in->extra(in->extra_ctx, b);
+}
+
+/* ---- HTTP ---- */
+
+/* A published page, shared by the responses that still send it. */
+struct page {
+	char *data;
+	size_t len;
+	int refs;
+};
+
+struct pw_http {
+	struct MHD_Daemon *d;
+	pthread_mutex_t lock;
+	struct page *cur;
+};
+
+static void page_put(struct pw_http *h, struct page *p)
+{
+	bool last;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&h->lock);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&h->lock);
+	if (last) {
+		free(p->data);
+		free(p);
+	}
+}
+
+struct release {
+	struct pw_http *h;
+	struct page *p;
+};
+
+static void release_cb(void *cls)
+{
+	struct release *r = cls;
+
+	page_put(r->h, r->p);
+	free(r);
+}
+
+static const char index_html[] =
+	"<!DOCTYPE html>\n<html><head><title>prefixwatch</title></head><body>\n"
+	"<h1>prefixwatch</h1>\n<p>Per-prefix packet counts from XDP.</p>\n"
+	"<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
+
+static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int status,
+				    const char *body, const char *ctype)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct pw_http *h = cls;
+	struct MHD_Response *r;
+	struct release *rel;
+	enum MHD_Result ret;
+	struct page *p;
+
+	(void)version;
+	(void)upload;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				    "text/plain; charset=utf-8");
+	/* Refuse request bodies: the first call only announces the request. */
+	if (!*req_cls) {
+		*req_cls = h;
+		return MHD_YES;
+	}
+	if (*upload_size)
+		return reply_static(c, MHD_HTTP_BAD_REQUEST, "no body expected\n",
+				    "text/plain; charset=utf-8");
+	if (!strcmp(url, "/"))
+		return reply_static(c, MHD_HTTP_OK, index_html, "text/html; charset=utf-8");
+	if (strcmp(url, "/metrics"))
+		return reply_static(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n",
+				    "text/plain; charset=utf-8");
+
+	pthread_mutex_lock(&h->lock);
+	p = h->cur;
+	if (p)
+		p->refs++;
+	pthread_mutex_unlock(&h->lock);
+	if (!p)
+		return reply_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no poll yet\n",
+				    "text/plain; charset=utf-8");
+	rel = malloc(sizeof(*rel));
+	if (!rel) {
+		page_put(h, p);
+		return MHD_NO;
+	}
+	rel->h = h;
+	rel->p = p;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(p->len, p->data, release_cb,
+								   rel);
+	if (!r) {
+		release_cb(rel);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai = NULL;
+	char host[128], port[8];
+	unsigned int portnum;
+	struct pw_http *h;
+	unsigned int flags;
+	int rc;
+
+	if (pw_listen_parse(listen, host, sizeof(host), &portnum)) {
+		snprintf(err, errlen, "listen address '%s' is not HOST:PORT", listen);
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%u", portnum);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc) {
+		snprintf(err, errlen, "listen address '%s': %s (give a numeric address)", listen,
+			 gai_strerror(rc));
+		return -1;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		freeaddrinfo(ai);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/*
+	 * One thread serves everyone from memory; bounded connections, per-connection
+	 * memory and idle time keep slow or greedy clients from growing the daemon.
+	 */
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+				ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
+				MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on %s: %s", listen,
+			 errno ? strerror(errno) : "libmicrohttpd refused");
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+void pw_http_publish(struct pw_http *h, struct pw_buf *page)
+{
+	struct page *p = malloc(sizeof(*p)), *old;
+
+	if (!p) {
+		pw_buf_free(page);
+		return;
+	}
+	p->data = page->data;
+	p->len = page->len;
+	p->refs = 1;
+	memset(page, 0, sizeof(*page));
+	pthread_mutex_lock(&h->lock);
+	old = h->cur;
+	h->cur = p;
+	pthread_mutex_unlock(&h->lock);
+	page_put(h, old);
+}
+
+void pw_http_stop(struct pw_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	page_put(h, h->cur);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * poller.h - from the kernel's per-id counters to what is reported: inclusive counts per
+ * configured prefix and per group, their rates, and reloads that keep them monotonic.
+ *
+ * The kernel counts each packet once, at the most specific configured prefix. Sorting the
+ * distinct prefixes by (family, address, length) puts every prefix's more specifics right
+ * after it, so a prefix's inclusive count is a range sum over that order, and a group's is
+ * the sum of the ranges of its outermost prefixes (each address once, even where the
+ * group's prefixes overlap).
+ */
+#ifndef PW_POLLER_H
+#define PW_POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "prefixwatch.h"
+
+/* Where the poller reads counters and writes prefix tables: the BPF maps, or a fake. */
+struct pw_source {
+	void *ctx;
+	uint32_t max_ids;
+	int (*read_counters)(void *ctx, uint32_t n, struct pw_counter *out);
+	int (*set_prefixes)(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids,
+			    size_t n);
+};
+
+struct pw_rate {
+	double pps;
+	double bps; /* bits per second */
+};
+
+/* One distinct configured prefix, in sorted order. */
+struct pw_pentry {
+	struct pw_prefix pfx;
+	uint32_t id;	      /* kernel counter id */
+	uint32_t end;	      /* index one past its last more specific prefix */
+	struct pw_counter in; /* inclusive count since start */
+	struct pw_rate rate;
+};
+
+struct pw_gview {
+	const struct pw_group *cfg;
+	uint32_t *members;   /* sorted-order indices of the group's prefixes */
+	size_t n_members;
+	uint32_t *outer;     /* the members not inside another member */
+	size_t n_outer;
+	struct pw_counter in; /* inclusive count since start */
+	struct pw_rate rate;
+};
+
+struct pw_poller {
+	struct pw_source src;
+	struct pw_config cfg; /* the live config (owned) */
+	bool have_cfg;
+	struct pw_pentry *p;
+	size_t n;
+	struct pw_gview *g;
+	size_t n_groups;
+	/* per kernel id: raw value when the id was given out, and carried-in totals */
+	struct pw_counter *base, *carry, *raw;
+	uint8_t *used; /* per id: 1 when in the live set */
+	uint32_t id_hi; /* one past the highest id ever used */
+	double last_poll; /* time of the last poll, seconds; 0 before the first */
+	double last_dt;
+};
+
+int pw_poller_init(struct pw_poller *pl, const struct pw_source *src);
+void pw_poller_free(struct pw_poller *pl);
+
+/*
+ * pw_poller_apply() - make @cfg the live configuration (the first, or a reload).
+ * Takes ownership of @cfg's allocations on success. Prefixes that stay keep their id and
+ * their counts; the counts of a removed prefix pass to its nearest enclosing prefix that
+ * stays, so no inclusive count goes backwards. @now is the poll time used to settle the
+ * counts under the old set first. Returns 0, or -errno with nothing changed.
+ */
+int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now);
+
+/* Read the counters and update counts and rates. Returns 0 or -errno. */
+int pw_poller_poll(struct pw_poller *pl, double now);
+
+/* Index of @pfx in sorted order, or -1. */
+long pw_poller_find(const struct pw_poller *pl, const struct pw_prefix *pfx);
+
+#endif /* PW_POLLER_H */
