@@ -28,11 +28,17 @@ ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=1; echo "not ok $TAP_N - $*"; }
 skip_test() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
 diag() { echo "# $*"; }
-# check DESCRIPTION COMMAND...: one TAP line for the command's success.
+# check DESCRIPTION COMMAND...: one TAP line for the command's success; its output is
+# kept out of the TAP stream and shown as diagnostics when it fails.
 check() {
 	local d=$1
 	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
+	if "$@" >"$TMP/check.out" 2>&1; then
+		ok "$d"
+	else
+		not_ok "$d"
+		sed 's/^/#   /' "$TMP/check.out" | head -20
+	fi
 }
 # eq DESCRIPTION GOT WANT
 eq() {
@@ -81,7 +87,9 @@ setup_net() {
 start_daemon() {
 	local cfg=$1
 	shift
-	ip netns exec "$NS_RTR" "$PW" run -c "$cfg" "$@" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+	# Only the network namespace changes: pins land on the host's bpffs, where bpftool
+	# and the tests see them (ip netns exec would give the daemon a private /sys).
+	nsenter --net="/run/netns/$NS_RTR" "$PW" run -c "$cfg" "$@" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
 	DAEMON_PID=$!
 	for _ in $(seq 100); do
 		if in_rtr curl -sf "http://127.0.0.1:$PORT/metrics" -o /dev/null 2>/dev/null; then

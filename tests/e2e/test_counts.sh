@@ -68,15 +68,15 @@ eq "other paths are 404" "$(in_rtr curl -s -o /dev/null -w '%{http_code}' "http:
 eq "POST is refused" "$(in_rtr curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/metrics")" 405
 check "/ links to /metrics" bash -c "ip netns exec $NS_RTR curl -sf http://127.0.0.1:$PORT/ | grep -q 'href=\"/metrics\"'"
 
-# bpftool sees the pinned maps (inside the daemon's mount namespace) with named fields.
-dump=$(nsenter -t "$DAEMON_PID" -m bpftool map dump pinned "$PIN_DIR/pw_classes" 2>&1)
+# bpftool sees the pinned maps with named fields.
+dump=$(bpftool map dump pinned "$PIN_DIR/pw_classes" 2>&1)
 if grep -q '"packets"' <<<"$dump" && grep -q '"bytes"' <<<"$dump"; then
 	ok "bpftool map dump pinned $PIN_DIR/pw_classes shows named fields"
 else
 	not_ok "bpftool dump: $(head -c 300 <<<"$dump")"
 fi
 for m in pw_counters pw_ifaces pw_active pw_v4_0 pw_v4_1 pw_v6_0 pw_v6_1; do
-	if nsenter -t "$DAEMON_PID" -m bpftool -j map dump pinned "$PIN_DIR/$m" >/dev/null 2>&1; then
+	if bpftool -j map dump pinned "$PIN_DIR/$m" >/dev/null 2>&1; then
 		ok "bpftool dumps $m"
 	else
 		not_ok "bpftool dumps $m"
@@ -84,5 +84,6 @@ for m in pw_counters pw_ifaces pw_active pw_v4_0 pw_v4_1 pw_v6_0 pw_v6_1; do
 done
 
 check "SIGTERM: clean exit 0" stop_daemon
+check "pins removed after a clean stop" test ! -e "$PIN_DIR"
 check "detached after stop" bash -c "! ip netns exec $NS_RTR ip link show $IF_R | grep -q prog/xdp"
 [ "$TAP_FAILED" = 0 ]
