@@ -8,6 +8,8 @@
  * a key that is not in the table is an error, never silently ignored.
  */
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +58,16 @@ static void fail(struct parser *p, const char *fmt, ...)
 	va_end(ap);
 	snprintf(p->err, p->errlen, "%s:%d: %s", p->path, p->line, msg);
 	p->failed = true;
+}
+
+/* Length of a line read by getline(), without its "\n" or "\r\n". */
+static size_t content_len(const char *line, size_t len)
+{
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[len - 1] == '\r')
+		len--;
+	return len;
 }
 
 /* ---- value parsers ---- */
@@ -323,7 +335,7 @@ static int set_prefix_file(struct parser *p, const char *v)
 			ret = -1;
 			break;
 		}
-		if (len > PW_MAX_LINE) {
+		if (content_len(line, (size_t)len) > PW_MAX_LINE) {
 			fail(p, "prefix_file: %s:%d: line longer than %d characters", path, lineno,
 			     PW_MAX_LINE);
 			ret = -1;
@@ -372,25 +384,93 @@ static int set_per_prefix(struct parser *p, const char *v)
 	return parse_bool(p, "per_prefix", v, &p->group->per_prefix);
 }
 
+static int set_event_log(struct parser *p, const char *v)
+{
+	if (!*v || strlen(v) >= sizeof(p->cfg->event_log)) {
+		fail(p, "event_log: give a file path, or '-' for standard output");
+		return -1;
+	}
+	snprintf(p->cfg->event_log, sizeof(p->cfg->event_log), "%s", strcmp(v, "-") ? v : "");
+	return 0;
+}
+
+static int set_on_event(struct parser *p, const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(p->cfg->on_event)) {
+		fail(p, "on_event: '%.64s' must be an absolute path to a program", v);
+		return -1;
+	}
+	snprintf(p->cfg->on_event, sizeof(p->cfg->on_event), "%s", v);
+	return 0;
+}
+
+
 struct key_def {
 	const char *name;
 	bool repeatable;
-	int (*set)(struct parser *p, const char *value);
+	int (*set)(struct parser *p, const char *value); /* NULL: a detector setting */
+	/* detector settings: where in pw_detect_cfg, the range, and the type */
+	size_t off;
+	double min, max;
+	char type; /* 'd' number, 'u' whole number, 'b' yes/no */
 };
+
+#define DET(key, field, lo, hi, kind)                                                      \
+	{ .name = key, .off = offsetof(struct pw_detect_cfg, field), .min = lo, .max = hi,         \
+	  .type = kind }
+
+static int set_det(struct parser *p, const struct key_def *k, const char *v)
+{
+	char *base = (char *)&p->group->det + k->off;
+	double d;
+
+	if (k->type == 'b')
+		return parse_bool(p, k->name, v, (bool *)base);
+	if (parse_double(p, k->name, v, k->min, k->max, &d))
+		return -1;
+	if (k->type == 'u') {
+		if (d != floor(d)) {
+			fail(p, "%s: '%.64s' is not a whole number", k->name, v);
+			return -1;
+		}
+		*(unsigned int *)base = (unsigned int)d;
+	} else {
+		*(double *)base = d;
+	}
+	return 0;
+}
 
 /* Every key of [sensor]: adding a setting is adding a line here. */
 static const struct key_def sensor_keys[] = {
-	{ "interface", false, set_interface }, { "mode", false, set_mode },
-	{ "interval", false, set_interval },   { "listen", false, set_listen },
-	{ "pin_dir", false, set_pin_dir },
+	{ .name = "interface", .set = set_interface },
+	{ .name = "mode", .set = set_mode },
+	{ .name = "interval", .set = set_interval },
+	{ .name = "listen", .set = set_listen },
+	{ .name = "pin_dir", .set = set_pin_dir },
+	{ .name = "event_log", .set = set_event_log },
+	{ .name = "on_event", .set = set_on_event },
 };
 
 /* Every key of [group NAME]: adding a setting is adding a line here. */
 static const struct key_def group_keys[] = {
-	{ "prefix", true, set_prefix },
-	{ "prefix_file", true, set_prefix_file },
-	{ "export", false, set_export },
-	{ "per_prefix", false, set_per_prefix },
+	{ .name = "prefix", .repeatable = true, .set = set_prefix },
+	{ .name = "prefix_file", .repeatable = true, .set = set_prefix_file },
+	{ .name = "export", .set = set_export },
+	{ .name = "per_prefix", .set = set_per_prefix },
+	DET("flood", flood, 0, 0, 'b'),
+	DET("flood_factor", flood_factor, 1.5, 1000, 'd'),
+	DET("flood_min_pps", flood_min_pps, 0, 1e12, 'd'),
+	DET("flood_min_bps", flood_min_bps, 0, 1e15, 'd'),
+	DET("flood_pps", flood_pps, 0, 1e12, 'd'),
+	DET("flood_bps", flood_bps, 0, 1e15, 'd'),
+	DET("loss", loss, 0, 0, 'b'),
+	DET("loss_fraction", loss_fraction, 0.001, 0.9, 'd'),
+	DET("loss_confidence", loss_confidence, 1, 30, 'd'),
+	DET("recover_fraction", recover_fraction, 0.01, 1, 'd'),
+	DET("unstable_losses", unstable_losses, 0, 64, 'u'),
+	DET("unstable_window", unstable_window, 60, 86400 * 7, 'd'),
+	DET("warmup", warmup, 0, 86400, 'd'),
+	DET("baseline_window", baseline_window, 10, 86400 * 7, 'd'),
 };
 
 static void list_keys(const struct key_def *keys, size_t n, char *buf, size_t len)
@@ -429,6 +509,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 0;
 		}
 		p->seen_keys |= 1UL << i;
+		if (!keys[i].set)
+			return set_det(p, &keys[i], trim(vbuf)) == 0;
 		return keys[i].set(p, trim(vbuf)) == 0;
 	}
 	list_keys(keys, n, known, sizeof(known));
@@ -476,6 +558,7 @@ static int open_section(struct parser *p, char *name)
 		memset(p->group, 0, sizeof(*p->group));
 		snprintf(p->group->name, sizeof(p->group->name), "%s", gname);
 		p->group->line = p->line;
+		pw_detect_defaults(&p->group->det);
 		p->sec = SEC_GROUP;
 		return 0;
 	}
@@ -506,11 +589,15 @@ static char *reader(char *str, int num, void *stream)
 		fail(p, "NUL byte in line");
 		return NULL;
 	}
-	if (len > PW_MAX_LINE || len + 3 > num) {
-		fail(p, "line longer than %d characters", num - 3 < PW_MAX_LINE ? num - 3 : PW_MAX_LINE);
+	if (content_len(p->buf, (size_t)len) > PW_MAX_LINE || len + 1 > num) {
+		fail(p, "line longer than %d characters", PW_MAX_LINE);
 		return NULL;
 	}
-	s = trim(p->buf);
+	s = p->buf;
+	/* inih skips a UTF-8 byte order mark on line 1: skip it too before looking for '['. */
+	if (p->line == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	s = trim(s);
 	if (*s == '[') {
 		char *rb = strchr(s, ']'), *after;
 
@@ -579,6 +666,8 @@ int pw_config_load(const char *path, struct pw_config *cfg, char *err, size_t er
 	}
 	/* One value per line: an indented line is not a continuation of the previous one. */
 	ini_allow_multiline = false;
+	/* inih's default buffer is 200 bytes: make room for the longest line, "\r\n" and NUL. */
+	ini_max_line = PW_MAX_LINE + 3;
 	ini_stop_on_first_error = true;
 	ret = ini_parse_stream(reader, &p, handler, &p);
 	if (!p.failed && ferror(p.f)) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "detector.h"
 #include "prefix.h"
 
 #define PW_GROUP_NAME_MAX 64
@@ -25,6 +26,7 @@ struct pw_group {
 	size_t n_prefixes, cap;
 	enum pw_export export;	    /* export = prefix | group */
 	bool per_prefix;	    /* per_prefix = yes: also watch each prefix on its own */
+	struct pw_detect_cfg det;   /* detector settings */
 };
 
 struct pw_config {
@@ -35,6 +37,8 @@ struct pw_config {
 	double interval; /* seconds */
 	char listen[128]; /* HOST:PORT, or "" when off */
 	char pin_dir[PATH_MAX];
+	char event_log[PATH_MAX]; /* "" = stdout */
+	char on_event[PATH_MAX];  /* program run per event; "" = none */
 	struct pw_group *groups;
 	size_t n_groups;
 };

@@ -314,3 +314,13 @@ int pw_bpf_iface_read(struct pw_bpf *b, uint32_t ifindex, struct pw_counter *out
 	}
 	return 0;
 }
+
+int pw_bpf_run(struct pw_bpf *b, const void *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .repeat = 1);
+
+	if (bpf_prog_test_run_opts(pw_bpf_prog_fd(b), &opts))
+		return -errno;
+	return opts.retval == XDP_PASS;
+}

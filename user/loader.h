@@ -52,6 +52,12 @@ uint32_t pw_bpf_max_v6(const struct pw_bpf *b);
 int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *ids,
 			size_t n);
 
+/*
+ * Run the loaded program once on @len bytes of @frame (BPF_PROG_TEST_RUN). Returns 1 when
+ * the verdict was XDP_PASS, 0 for another verdict, -errno when the kernel refused.
+ */
+int pw_bpf_run(struct pw_bpf *b, const void *frame, size_t len);
+
 /* Sum over CPUs of the counters of ids 0..@n-1, read in batches. Returns 0 or -errno. */
 int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out);
 /* Reset the counter of @id to zero on every CPU (an id given to another prefix). */

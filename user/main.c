@@ -22,10 +22,13 @@
 
 #include "attach.h"
 #include "config.h"
+#include "events.h"
 #include "exporter.h"
 #include "loader.h"
 #include "log.h"
 #include "poller.h"
+#include "replay.h"
+#include "watch.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
@@ -54,6 +57,7 @@ static void usage(FILE *f)
 		"  prefixwatch run   -c FILE [-i IFACE]... [-m auto|native|skb] [-l HOST:PORT]\n"
 		"                    [--interval SECONDS] [--pin-dir DIR] [-v]\n"
 		"  prefixwatch check -c FILE\n"
+		"  prefixwatch replay -c FILE CAPTURE\n"
 		"  prefixwatch --help | --version\n"
 		"\n"
 		"Count packets and bytes per destination prefix with XDP on a router's interfaces\n"
@@ -63,6 +67,9 @@ static void usage(FILE *f)
 		"  run     attach to the interfaces and serve metrics until SIGINT or SIGTERM;\n"
 		"          SIGHUP reloads the config (a bad config is refused, the old one stays)\n"
 		"  check   validate a config without root and print a summary\n"
+		"  replay  run a pcap/pcapng capture through the same XDP program and detectors,\n"
+		"          cutting intervals on the capture's timestamps; events (JSON lines) on\n"
+		"          stdout, a per-group summary on stderr\n"
 		"\n"
 		"Options (override the config file):\n"
 		"  -c, --config FILE      INI config file (required)\n"
@@ -87,6 +94,7 @@ struct cli {
 	char ifaces[PW_MAX_INTERFACES][16];
 	size_t n_ifaces;
 	const char *mode, *listen, *pin_dir;
+	const char *capture;
 	double interval;
 	int verbose;
 };
@@ -159,6 +167,8 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			return EXIT_USAGE;
 		}
 	}
+	if (c->cmd && !strcmp(c->cmd, "replay") && optind < argc)
+		c->capture = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "prefixwatch: unexpected argument '%s'\nTry 'prefixwatch --help'.\n",
 			argv[optind]);
@@ -169,13 +179,17 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(c->cmd, "run") && strcmp(c->cmd, "check")) {
+	if (strcmp(c->cmd, "run") && strcmp(c->cmd, "check") && strcmp(c->cmd, "replay")) {
 		fprintf(stderr, "prefixwatch: unknown command '%s'\nTry 'prefixwatch --help'.\n",
 			c->cmd);
 		return EXIT_USAGE;
 	}
 	if (!c->config) {
 		fprintf(stderr, "prefixwatch %s: -c FILE is required\n", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(c->cmd, "replay") && !c->capture) {
+		fprintf(stderr, "prefixwatch replay: give a capture file: replay -c FILE CAPTURE\n");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -261,6 +275,8 @@ struct daemon {
 	struct pw_bpf *bpf;
 	struct pw_attacher *att;
 	struct pw_poller pl;
+	struct pw_watch watch;
+	struct pw_events events;
 	struct pw_http *http;
 	char listen[128];
 	char pin_dir[PATH_MAX];
@@ -272,6 +288,7 @@ struct daemon {
 	uint64_t reloads_ok, reloads_failed;
 	double last_reload_ok;
 	double poll_seconds;
+	char event_log[PATH_MAX];
 };
 
 static double mono_now(void)
@@ -449,6 +466,9 @@ static void do_poll(struct daemon *d)
 	err = pw_poller_poll(&d->pl, t0);
 	if (err)
 		pw_warn("poll failed: %s", strerror(-err));
+	else
+		pw_watch_step(&d->watch, &d->pl, wall_now());
+	pw_events_reap(&d->events);
 	if (pw_bpf_read_classes(d->bpf, in.classes))
 		pw_warn("cannot read class counters");
 	for (size_t i = 0; i < d->n_ifaces; i++)
@@ -468,6 +488,8 @@ static void do_poll(struct daemon *d)
 	in.reloads_failed = d->reloads_failed;
 	in.last_reload_ok = d->last_reload_ok;
 	in.poll_seconds = d->poll_seconds;
+	in.extra = pw_watch_render;
+	in.extra_ctx = &d->watch;
 	pw_render_metrics(&in, &page);
 	if (page.oom) {
 		pw_warn("out of memory rendering /metrics");
@@ -475,6 +497,22 @@ static void do_poll(struct daemon *d)
 		return;
 	}
 	pw_http_publish(d->http, &page);
+}
+
+static int reopen_events(struct daemon *d)
+{
+	int e;
+
+	pw_events_close(&d->events);
+	snprintf(d->event_log, sizeof(d->event_log), "%s", d->pl.cfg.event_log);
+	e = pw_events_open(&d->events, d->pl.cfg.event_log, d->pl.cfg.on_event);
+	if (e) {
+		pw_err("cannot open event_log %s: %s; events go to stdout", d->pl.cfg.event_log,
+		       strerror(-e));
+		pw_events_open(&d->events, "", d->pl.cfg.on_event);
+		return -1;
+	}
+	return 0;
 }
 
 static void do_reload(struct daemon *d)
@@ -515,6 +553,10 @@ static void do_reload(struct daemon *d)
 		d->reloads_failed++;
 		return;
 	}
+	if (pw_watch_sync(&d->watch, &d->pl, wall_now()))
+		pw_err("out of memory rebuilding the detectors");
+	if (strcmp(d->pl.cfg.event_log, d->event_log) || strcmp(d->pl.cfg.on_event, d->events.on_event))
+		reopen_events(d);
 	d->reloads_ok++;
 	d->last_reload_ok = wall_now();
 	pw_info("reloaded: %zu groups, %zu IPv4 and %zu IPv6 prefixes", d->pl.n_groups, v4, v6);
@@ -606,6 +648,13 @@ static int cmd_run(struct cli *c)
 	}
 	ret = EXIT_RUNTIME;
 	d.last_reload_ok = wall_now();
+	pw_watch_init(&d.watch, pw_events_sink, &d.events);
+	if (pw_watch_sync(&d.watch, &d.pl, wall_now())) {
+		pw_err("out of memory");
+		goto out_poller;
+	}
+	if (reopen_events(&d))
+		goto out_poller;
 	if (start_http(&d, d.pl.cfg.listen))
 		goto out_poller;
 	pw_info("watching %zu groups, %zu IPv4 and %zu IPv6 prefixes; maps pinned in %s",
@@ -633,6 +682,8 @@ static int cmd_run(struct cli *c)
 
 	pw_http_stop(d.http);
 out_poller:
+	pw_events_close(&d.events);
+	pw_watch_free(&d.watch);
 	pw_poller_free(&d.pl);
 out_unpin:
 	pw_bpf_unpin(d.bpf);
@@ -663,5 +714,16 @@ int main(int argc, char **argv)
 	pw_log_set_level(c.verbose ? PW_LOG_DEBUG : PW_LOG_INFO);
 	if (!strcmp(c.cmd, "check"))
 		return cmd_check(&c);
+	if (!strcmp(c.cmd, "replay")) {
+		struct pw_config cfg;
+		char err[1024];
+
+		if (load_config(&c, &cfg, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return EXIT_USAGE;
+		}
+		pw_log_hook_libbpf();
+		return pw_replay(&cfg, c.capture);
+	}
 	return cmd_run(&c);
 }

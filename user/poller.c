@@ -252,7 +252,7 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	struct pw_pentry *np = NULL;
 	struct pw_gview *ng = NULL;
 	struct pw_prefix *pfx = NULL;
-	struct pw_counter *before = NULL;
+	struct pw_counter *before = NULL, *gone = NULL;
 	uint32_t *ids = NULL, next_free = 0;
 	size_t nn = 0;
 	int err;
@@ -333,7 +333,8 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	if (err)
 		goto out_free;
 	before = malloc((pl->id_hi + 1) * sizeof(*before));
-	if (!before) {
+	gone = malloc((pl->n + 1) * sizeof(*gone));
+	if (!before || !gone) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -344,30 +345,37 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 		goto out_free;
 
 	/* From here the new set is live: nothing may fail any more. */
+	/*
+	 * A removed prefix hands its total to its nearest enclosing prefix that stays, which
+	 * now receives its traffic; packets that reached it between the settling poll and
+	 * the flip are included by reading once more. An id a new prefix takes over counted
+	 * for the removed prefix up to the flip and counts for the new one after it: read it
+	 * as of the flip (later packets show at the next poll), and take the removed totals
+	 * before the new prefixes' bases are reset.
+	 */
+	if (read_raw(pl) != 0)
+		memcpy(pl->raw, before, pl->id_hi * sizeof(*before));
+	for (size_t i = 0; i < nn; i++)
+		if (find_in(pl->p, pl->n, &np[i].pfx) < 0)
+			pl->raw[np[i].id] = before[np[i].id];
+	for (size_t i = 0; i < pl->n; i++)
+		if (find_in(np, nn, &pl->p[i].pfx) < 0)
+			gone[i] = total_of(pl, pl->p[i].id);
 	for (size_t i = 0; i < nn; i++) {
 		if (find_in(pl->p, pl->n, &np[i].pfx) >= 0)
 			continue;
 		pl->base[np[i].id] = before[np[i].id];
 		pl->carry[np[i].id].packets = pl->carry[np[i].id].bytes = 0;
 	}
-	/*
-	 * A removed prefix hands its total to its nearest enclosing prefix that stays, which
-	 * now receives its traffic; packets that reached it between the settling poll and
-	 * the flip are included by reading once more.
-	 */
-	if (read_raw(pl) != 0)
-		memcpy(pl->raw, before, pl->id_hi * sizeof(*before));
 	for (size_t i = 0; i < pl->n; i++) {
-		struct pw_counter t;
 		long a;
 
 		if (find_in(np, nn, &pl->p[i].pfx) >= 0)
 			continue;
-		t = total_of(pl, pl->p[i].id);
 		a = nearest_ancestor(np, nn, &pl->p[i].pfx);
 		if (a >= 0) {
-			pl->carry[np[a].id].packets += t.packets;
-			pl->carry[np[a].id].bytes += t.bytes;
+			pl->carry[np[a].id].packets += gone[i].packets;
+			pl->carry[np[a].id].bytes += gone[i].bytes;
 		}
 	}
 	for (size_t i = 0; i < pl->n; i++)
@@ -406,12 +414,14 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	if (!pl->last_poll)
 		pl->last_poll = now;
 	free(before);
+	free(gone);
 	free(pfx);
 	free(ids);
 	return 0;
 
 out_free:
 	free(before);
+	free(gone);
 	free(pfx);
 	free(ids);
 	free_view(np, ng, cfg->n_groups);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* replay.c - a capture through the real XDP program and the daemon's detectors. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "events.h"
+#include "loader.h"
+#include "log.h"
+#include "poller.h"
+#include "replay.h"
+#include "watch.h"
+
+/* Largest frame handed to the program; longer captured frames are cut here. */
+#define PW_REPLAY_MAX_FRAME 65536
+
+struct replay {
+	struct pw_bpf *bpf;
+	struct pw_poller pl;
+	struct pw_watch watch;
+	struct pw_events events;
+	uint64_t frames, runts, run_errors, intervals;
+	uint64_t alarms[PW_ALARM_KINDS];
+	uint8_t *buf;
+};
+
+static int src_read(void *ctx, uint32_t n, struct pw_counter *out)
+{
+	return pw_bpf_read_counters(ctx, n, out);
+}
+
+static int src_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+{
+	return pw_bpf_set_prefixes(ctx, pfx, ids, n);
+}
+
+static void sink(void *ctx, const struct pw_watch_item *it, const struct pw_event *ev)
+{
+	struct replay *r = ctx;
+
+	if (ev->start)
+		r->alarms[ev->kind]++;
+	pw_events_sink(&r->events, it, ev);
+}
+
+/*
+ * Turn a captured frame into an Ethernet frame in r->buf. Returns its length, or 0 when
+ * the link type is not one replay knows.
+ */
+static size_t to_ethernet(struct replay *r, int dlt, const uint8_t *data, size_t len)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	size_t room = PW_REPLAY_MAX_FRAME - 14;
+	uint16_t proto;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len > PW_REPLAY_MAX_FRAME)
+			len = PW_REPLAY_MAX_FRAME;
+		memcpy(r->buf, data, len);
+		return len;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		proto = len && (data[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		break;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return 0;
+		proto = (uint16_t)(data[14] << 8 | data[15]);
+		data += 16;
+		len -= 16;
+		break;
+	default:
+		return 0;
+	}
+	if (len > room)
+		len = room;
+	memcpy(r->buf, macs, 12);
+	r->buf[12] = (uint8_t)(proto >> 8);
+	r->buf[13] = (uint8_t)proto;
+	memcpy(r->buf + 14, data, len);
+	return len + 14;
+}
+
+static void run_frame(struct replay *r, size_t len)
+{
+	r->frames++;
+	/* The kernel refuses test frames shorter than an Ethernet header. */
+	if (len < 14) {
+		r->runts++;
+		return;
+	}
+	if (pw_bpf_run(r->bpf, r->buf, len) != 1)
+		r->run_errors++;
+}
+
+static void cut(struct replay *r, double t)
+{
+	int err = pw_poller_poll(&r->pl, t);
+
+	if (err) {
+		pw_warn("poll failed: %s", strerror(-err));
+		return;
+	}
+	r->intervals++;
+	pw_watch_step(&r->watch, &r->pl, t);
+}
+
+static void summary(struct replay *r, const char *capture, double t0, double t1)
+{
+	struct pw_counter cls[PW_CLASS_MAX] = { 0 };
+
+	pw_bpf_read_classes(r->bpf, cls);
+	fprintf(stderr, "replay: %s: %llu frames over %.1f s, %llu intervals of %g s\n", capture,
+		(unsigned long long)r->frames, t1 - t0, (unsigned long long)r->intervals,
+		r->pl.cfg.interval);
+	for (size_t g = 0; g < r->pl.n_groups; g++) {
+		unsigned long long al[PW_ALARM_KINDS] = { 0 };
+
+		for (size_t i = 0; i < r->watch.n; i++)
+			if (r->watch.items[i].gidx == g)
+				for (int k = 0; k < PW_ALARM_KINDS; k++)
+					al[k] += r->watch.items[i].det.alarms_total[k];
+		fprintf(stderr,
+			"  group %-16s %12llu packets %14llu bytes  alarms: flood %llu, loss %llu, unstable %llu\n",
+			r->pl.g[g].cfg->name, (unsigned long long)r->pl.g[g].in.packets,
+			(unsigned long long)r->pl.g[g].in.bytes, al[PW_ALARM_FLOOD], al[PW_ALARM_LOSS],
+			al[PW_ALARM_UNSTABLE]);
+	}
+	fprintf(stderr,
+		"  unmatched %llu IPv4, %llu IPv6; non-IP %llu; malformed %llu (+%llu shorter than an Ethernet header)\n",
+		(unsigned long long)cls[PW_CLASS_UNMATCHED_V4].packets,
+		(unsigned long long)cls[PW_CLASS_UNMATCHED_V6].packets,
+		(unsigned long long)cls[PW_CLASS_NON_IP].packets,
+		(unsigned long long)cls[PW_CLASS_MALFORMED].packets, (unsigned long long)r->runts);
+	if (r->run_errors)
+		fprintf(stderr, "  %llu frames could not be run through the program\n",
+			(unsigned long long)r->run_errors);
+}
+
+int pw_replay(struct pw_config *cfg, const char *capture)
+{
+	struct replay r = { 0 };
+	struct pw_bpf_opts bo = { 0 };
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct pw_source src;
+	double t0 = 0, t = 0, next = 0, interval = cfg->interval;
+	size_t v4, v6;
+	int ret = 1, rc, dlt;
+	bool first = true;
+	pcap_t *p;
+
+	p = pcap_open_offline(capture, errbuf);
+	if (!p) {
+		fprintf(stderr, "%s: cannot read capture: %s\n", capture, errbuf);
+		pw_config_free(cfg);
+		return 2;
+	}
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB && dlt != DLT_RAW && dlt != DLT_IPV4 && dlt != DLT_IPV6 &&
+	    dlt != DLT_LINUX_SLL) {
+		fprintf(stderr, "%s: link type %s is not supported (Ethernet, raw IP, Linux SLL)\n",
+			capture, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		pcap_close(p);
+		pw_config_free(cfg);
+		return 2;
+	}
+	r.buf = malloc(PW_REPLAY_MAX_FRAME);
+	pw_config_count(cfg, &v4, &v6);
+	bo.max_v4 = (uint32_t)(v4 + 16);
+	bo.max_v6 = (uint32_t)(v6 + 16);
+	rc = r.buf ? pw_bpf_open(&bo, &r.bpf) : -ENOMEM;
+	if (!rc)
+		rc = pw_bpf_load(r.bpf);
+	if (rc) {
+		fprintf(stderr, "replay: cannot load the XDP program: %s (needs root and BPF)\n",
+			strerror(-rc));
+		goto out;
+	}
+	src = (struct pw_source){ .ctx = r.bpf,
+				  .max_ids = pw_bpf_max_ids(r.bpf),
+				  .read_counters = src_read,
+				  .set_prefixes = src_set };
+	if (pw_poller_init(&r.pl, &src) || pw_events_open(&r.events, "", "")) {
+		fprintf(stderr, "replay: out of memory\n");
+		goto out;
+	}
+	pw_watch_init(&r.watch, sink, &r);
+
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		size_t len;
+
+		t = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+		if (first) {
+			rc = pw_poller_apply(&r.pl, cfg, t);
+			if (rc || pw_watch_sync(&r.watch, &r.pl, t)) {
+				fprintf(stderr, "replay: cannot load the prefixes: %s\n",
+					strerror(rc ? -rc : ENOMEM));
+				goto out;
+			}
+			t0 = t;
+			next = t0 + interval;
+			first = false;
+		}
+		if (t < next - interval)
+			t = next - interval; /* out of order: count it in the current interval */
+		while (t >= next) {
+			cut(&r, next);
+			next += interval;
+		}
+		len = to_ethernet(&r, dlt, data, h->caplen);
+		run_frame(&r, len);
+	}
+	if (rc == PCAP_ERROR) {
+		fprintf(stderr, "%s: capture is corrupt after %llu frames: %s\n", capture,
+			(unsigned long long)r.frames, pcap_geterr(p));
+		ret = 2;
+		if (first)
+			goto out;
+	}
+	if (first) {
+		fprintf(stderr, "%s: capture holds no frame\n", capture);
+		ret = 2;
+		goto out;
+	}
+	/* The last, partial interval is not judged: it would look like a sudden drop. */
+	summary(&r, capture, t0, t);
+	if (ret != 2)
+		ret = 0;
+out:
+	if (first)
+		pw_config_free(cfg);
+	pw_events_close(&r.events);
+	pw_watch_free(&r.watch);
+	pw_poller_free(&r.pl);
+	pw_bpf_close(r.bpf);
+	free(r.buf);
+	pcap_close(p);
+	return ret;
+}

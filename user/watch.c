@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* watch.c - the detectors of a running configuration, fed after each poll. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch.h"
+
+void pw_watch_init(struct pw_watch *w, pw_event_sink sink, void *ctx)
+{
+	memset(w, 0, sizeof(*w));
+	w->sink = sink;
+	w->sink_ctx = ctx;
+}
+
+void pw_watch_free(struct pw_watch *w)
+{
+	free(w->items);
+	w->items = NULL;
+	w->n = 0;
+}
+
+static uint64_t hash_group(const struct pw_group *g)
+{
+	const uint8_t *p = (const uint8_t *)g->prefixes;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < g->n_prefixes * sizeof(*g->prefixes); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static struct pw_watch_item *find_item(struct pw_watch *w, const struct pw_watch_item *key)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct pw_watch_item *it = &w->items[i];
+
+		if (it->per_prefix != key->per_prefix || strcmp(it->group, key->group))
+			continue;
+		if (key->per_prefix ? pw_prefix_equal(&it->prefix, &key->prefix)
+				    : it->set_hash == key->set_hash)
+			return it;
+	}
+	return NULL;
+}
+
+static void end_alarms(struct pw_watch *w, struct pw_watch_item *it, double now)
+{
+	for (int k = 0; k < PW_ALARM_KINDS; k++) {
+		struct pw_event ev;
+
+		if (!it->det.alarm[k])
+			continue;
+		it->det.alarm[k] = false;
+		ev = (struct pw_event){ .kind = k,
+					.start = false,
+					.time = now,
+					.pps = it->det.last_pps,
+					.bps = it->det.last_bps,
+					.baseline_pps = it->det.base_pps,
+					.baseline_bps = it->det.base_bps };
+		if (w->sink)
+			w->sink(w->sink_ctx, it, &ev);
+	}
+}
+
+int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
+{
+	struct pw_watch_item *items;
+	size_t n = 0, cap = 0;
+
+	for (size_t g = 0; g < pl->n_groups; g++)
+		cap += 1 + (pl->g[g].cfg->per_prefix ? pl->g[g].n_members : 0);
+	items = calloc(cap + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t g = 0; g < pl->n_groups; g++) {
+		const struct pw_gview *gv = &pl->g[g];
+		size_t members = gv->cfg->per_prefix ? gv->n_members : 0;
+
+		for (size_t k = 0; k <= members; k++) {
+			struct pw_watch_item *it = &items[n++], *old;
+
+			snprintf(it->group, sizeof(it->group), "%s", gv->cfg->name);
+			it->gidx = g;
+			it->set_hash = hash_group(gv->cfg);
+			if (k > 0) {
+				it->per_prefix = true;
+				it->pidx = gv->members[k - 1];
+				it->prefix = pl->p[it->pidx].pfx;
+			}
+			old = find_item(w, it);
+			if (old) {
+				it->det = old->det;
+				/* Taken over: the old item must not end its alarms below. */
+				old->group[0] = '\0';
+			} else {
+				pw_detector_init(&it->det);
+			}
+		}
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (w->items[i].group[0])
+			end_alarms(w, &w->items[i], now);
+	free(w->items);
+	w->items = items;
+	w->n = n;
+	return 0;
+}
+
+void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
+{
+	double dt = pl->last_dt;
+
+	if (!(dt > 0))
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		struct pw_watch_item *it = &w->items[i];
+		const struct pw_rate *r = it->per_prefix ? &pl->p[it->pidx].rate
+							 : &pl->g[it->gidx].rate;
+		struct pw_event ev[PW_ALARM_KINDS * 2];
+		int ne;
+
+		ne = pw_detector_step(&it->det, &pl->g[it->gidx].cfg->det, now, dt, r->pps, r->bps,
+				      ev);
+		for (int e = 0; e < ne && w->sink; e++)
+			w->sink(w->sink_ctx, it, &ev[e]);
+	}
+}
+
+static void num(struct pw_buf *b, double v)
+{
+	if (!isfinite(v))
+		v = 0;
+	pw_buf_printf(b, "%.10g", v);
+}
+
+void pw_event_json(const struct pw_watch_item *it, const struct pw_event *ev, struct pw_buf *b)
+{
+	char txt[PW_PREFIX_STRLEN];
+
+	pw_buf_printf(b, "{\"time\":%.3f,\"group\":\"%s\"", ev->time, it->group);
+	if (it->per_prefix)
+		pw_buf_printf(b, ",\"prefix\":\"%s\"", pw_prefix_format(&it->prefix, txt, sizeof(txt)));
+	pw_buf_printf(b, ",\"kind\":\"%s\",\"state\":\"%s\",\"pps\":", pw_alarm_name(ev->kind),
+		      ev->start ? "start" : "end");
+	num(b, ev->pps);
+	pw_buf_printf(b, ",\"bps\":");
+	num(b, ev->bps);
+	pw_buf_printf(b, ",\"baseline_pps\":");
+	num(b, ev->baseline_pps);
+	pw_buf_printf(b, ",\"baseline_bps\":");
+	num(b, ev->baseline_bps);
+	pw_buf_printf(b, "}");
+}
+
+static void labels(struct pw_buf *b, const struct pw_watch_item *it)
+{
+	char txt[PW_PREFIX_STRLEN];
+
+	pw_buf_printf(b, "group=\"%s\"", it->group);
+	if (it->per_prefix)
+		pw_buf_printf(b, ",prefix=\"%s\"", pw_prefix_format(&it->prefix, txt, sizeof(txt)));
+}
+
+void pw_watch_render(void *ctx, struct pw_buf *b)
+{
+	struct pw_watch *w = ctx;
+
+	pw_buf_printf(b, "# HELP prefixwatch_alarm 1 while an alarm of this kind is raised.\n"
+			 "# TYPE prefixwatch_alarm gauge\n");
+	for (size_t i = 0; i < w->n; i++) {
+		for (int k = 0; k < PW_ALARM_KINDS; k++) {
+			pw_buf_printf(b, "prefixwatch_alarm{");
+			labels(b, &w->items[i]);
+			pw_buf_printf(b, ",kind=\"%s\"} %d\n", pw_alarm_name(k),
+				      w->items[i].det.alarm[k] ? 1 : 0);
+		}
+	}
+	pw_buf_printf(b, "# HELP prefixwatch_alarms_total Alarms raised since start.\n"
+			 "# TYPE prefixwatch_alarms_total counter\n");
+	for (size_t i = 0; i < w->n; i++) {
+		for (int k = 0; k < PW_ALARM_KINDS; k++) {
+			pw_buf_printf(b, "prefixwatch_alarms_total{");
+			labels(b, &w->items[i]);
+			pw_buf_printf(b, ",kind=\"%s\"} %llu\n", pw_alarm_name(k),
+				      (unsigned long long)w->items[i].det.alarms_total[k]);
+		}
+	}
+	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_pps Learned normal packet rate of a group.\n"
+			 "# TYPE prefixwatch_group_baseline_pps gauge\n");
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->items[i].per_prefix)
+			continue;
+		pw_buf_printf(b, "prefixwatch_group_baseline_pps{group=\"%s\"} ", w->items[i].group);
+		num(b, w->items[i].det.base_pps);
+		pw_buf_printf(b, "\n");
+	}
+	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_bps Learned normal bit rate of a group.\n"
+			 "# TYPE prefixwatch_group_baseline_bps gauge\n");
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->items[i].per_prefix)
+			continue;
+		pw_buf_printf(b, "prefixwatch_group_baseline_bps{group=\"%s\"} ", w->items[i].group);
+		num(b, w->items[i].det.base_bps);
+		pw_buf_printf(b, "\n");
+	}
+}
