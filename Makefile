@@ -50,12 +50,12 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/u
 BPF_TESTS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps programs check test-unit test-bpf test-e2e demo format clean
+.PHONY: all deps programs check test-unit test-bpf test-e2e demo eval format clean
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory programs
 
-TOOLS      := $(BUILD)/tests/pcapgen
+TOOLS      := $(BUILD)/tests/pcapgen $(BUILD)/tests/pweval
 
 programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
 
@@ -111,6 +111,11 @@ $(BUILD)/tests/pcapgen: tests/tools/pcapgen.c tests/bpf/frames.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) -lpcap -lm
 
+$(BUILD)/tests/pweval: tests/eval/pweval.c tests/bpf/frames.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-field-initializers $< -o $@ $(LDFLAGS) -lpcap -lm
+
 check: all
 	$(Q)SANITIZE=$(SANITIZE) tests/run.sh $(BUILD)
 
@@ -122,6 +127,10 @@ test-bpf: all
 
 test-e2e: all
 	$(Q)tests/run.sh $(BUILD) e2e
+
+# The detection evaluation: labelled scenarios replayed at default settings.
+eval: all
+	$(Q)mkdir -p $(BUILD)/eval && $(BUILD)/tests/pweval $(BUILD)/prefixwatch $(BUILD)/eval
 
 demo: all
 	$(Q)tests/demo.sh $(BUILD)

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pweval - the detection evaluation behind `make eval`.
+ *
+ * For each scenario: generate a labelled capture (Poisson arrivals around a rate that
+ * follows the scenario's script), replay it with the real `prefixwatch replay` at default
+ * settings, match the events found against the labels, and print one line: expected
+ * events, found events, the delay of each in intervals, false alarms. Exits 1 when a
+ * target is missed. Output is TAP, so `make check` counts each scenario.
+ *
+ *   pweval PREFIXWATCH WORKDIR [SCENARIO...]
+ *
+ * PWEVAL_SEED=N draws other random traffic for the same scenarios (default 0).
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../bpf/frames.h"
+
+#define T0 1419206400.0 /* 2014-12-22 00:00 UTC */
+#define STEP 0.1	/* arrivals are drawn per 100 ms */
+#define MAX_GROUPS 4
+#define MAX_PHASES 16
+#define MAX_EXPECT 16
+#define FRAME_LEN 64
+
+enum shape { STEADY, BURSTY, SWING };
+
+/* A change of one group's rate: from @at for @len seconds, multiply by @mult (ramp: reach it
+ * linearly over @ramp seconds). */
+struct phase {
+	double at, len, mult, ramp;
+};
+
+struct group_spec {
+	const char *name, *prefix, *dst;
+	double pps;
+	enum shape shape;
+	struct phase ph[MAX_PHASES];
+};
+
+enum kind { FLOOD, LOSS, UNSTABLE };
+static const char *const kind_names[] = { "flood", "loss", "unstable" };
+
+/* A labelled event: group @g raises @kind at @start (seconds), ends when traffic returns
+ * at @end (0 = not checked); it must be flagged within @max_delay seconds of @start
+ * (and may be flagged from @early on), and end within @max_end_delay of @end. */
+struct expect {
+	int g;
+	enum kind kind;
+	double start, early, max_delay, end, max_end_delay;
+};
+/* Delays are in intervals of 1 s, the default: max_delay 2 means "within 2 intervals". */
+
+struct scenario {
+	const char *name;
+	double duration;
+	bool benign;
+	struct group_spec groups[MAX_GROUPS];
+	struct expect exp[MAX_EXPECT];
+};
+
+#define G(n, p, d, r) .name = n, .prefix = p, .dst = d, .pps = r
+#define FLOODX(gi, at, len, mult, ramp, startoff)                                           \
+	{ gi, FLOOD, (at) + (startoff), (at), 2, (at) + (len), 5 }
+#define LOSSX(gi, at, len, delay) { gi, LOSS, (at), (at), (delay), 0, 0 }
+
+static const struct scenario scenarios[] = {
+	{ "steady-poisson", 1200, true, { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } } },
+	{ "steady-bursty", 1200, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .shape = BURSTY } } },
+	{ "daily-swing", 1800, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .shape = SWING } } },
+	{ "benign-bursts", 900, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200),
+	      .ph = { { 200, 30, 2.0, 0 }, { 400, 20, 3.0, 0 }, { 600, 40, 2.5, 0 } } } } },
+	{ "flood-5x-short", 400, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 5, 5, 0 } } } },
+	  { FLOODX(0, 300, 5, 5, 0, 0) } },
+	{ "flood-5x-long", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 120, 5, 0 } } } },
+	  { FLOODX(0, 300, 120, 5, 0, 0) } },
+	{ "flood-20x", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 30, 20, 0 } } } },
+	  { FLOODX(0, 300, 30, 20, 0, 0) } },
+	{ "flood-100x-3s", 400, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 3, 100, 0 } } } },
+	  { FLOODX(0, 300, 3, 100, 0, 0) } },
+	/* Ramped: the flood "starts" when the rate reaches 5x (ramp fraction 4/19 of 10 s). */
+	{ "flood-20x-ramped", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 70, 20, 10 } } } },
+	  { FLOODX(0, 300, 70, 20, 10, 10.0 * 4 / 19) } },
+	{ "flood-5x-ramped", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 80, 5, 20 } } } },
+	  { FLOODX(0, 300, 80, 5, 20, 20) } },
+	{ "blackout", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200), .ph = { { 300, 120, 0, 0 } } } },
+	  { LOSSX(0, 300, 120, 3) } },
+	{ "blackout-20pps", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20), .ph = { { 300, 120, 0, 0 } } } },
+	  { LOSSX(0, 300, 120, 3) } },
+	{ "blackout-2pps", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 2), .ph = { { 300, 120, 0, 0 } } } },
+	  { LOSSX(0, 300, 120, 30) } },
+	{ "partial-loss-10pct", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200),
+	      .ph = { { 300, 90, 0.10, 0 } } } },
+	  { LOSSX(0, 300, 90, 10) } },
+	{ "partial-loss-1pct", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200),
+	      .ph = { { 300, 90, 0.01, 0 } } } },
+	  { LOSSX(0, 300, 90, 10) } },
+	/* Dark 20 s every 2 minutes; unstable by the third outage (before it ends). */
+	{ "flapping", 1000, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200),
+	      .ph = { { 200, 20, 0, 0 },
+		      { 320, 20, 0, 0 },
+		      { 440, 20, 0, 0 },
+		      { 560, 20, 0, 0 },
+		      { 680, 20, 0, 0 } } } },
+	  { LOSSX(0, 200, 20, 3),
+	    LOSSX(0, 320, 20, 3),
+	    LOSSX(0, 440, 20, 3),
+	    LOSSX(0, 560, 20, 3),
+	    LOSSX(0, 680, 20, 3),
+	    { 0, UNSTABLE, 440, 200, 20, 0, 0 } } },
+	{ "several-groups-one-hit", 600, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) },
+	    { G("web", "210.52.109.0/24", "210.52.109.5", 50), .ph = { { 300, 60, 10, 0 } } },
+	    { G("big", "10.0.0.0/8", "10.20.30.40", 1000) } },
+	  { FLOODX(1, 300, 60, 10, 0, 0) } },
+	{ "ipv6", 800, false,
+	  { { G("v6", "2001:db8::/32", "2001:db8::53", 200),
+	      .ph = { { 300, 60, 20, 0 }, { 500, 120, 0, 0 } } } },
+	  { FLOODX(0, 300, 60, 20, 0, 0), LOSSX(0, 500, 120, 3) } },
+};
+
+/* ---- deterministic randomness ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static double uniform(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static long poisson(double mean)
+{
+	if (mean <= 0)
+		return 0;
+	if (mean > 50) {
+		double u1 = uniform(), u2 = uniform();
+		double z = sqrt(-2 * log(u1 + 1e-300)) * cos(2 * M_PI * u2);
+		long v = lround(mean + sqrt(mean) * z);
+
+		return v < 0 ? 0 : v;
+	}
+	{
+		double l = exp(-mean), p = 1;
+		long k = 0;
+
+		do {
+			k++;
+			p *= uniform();
+		} while (p > l);
+		return k - 1;
+	}
+}
+
+/* ---- the rate script ---- */
+
+struct gstate {
+	double burst_level, burst_until;
+};
+
+static double rate_at(const struct group_spec *g, struct gstate *st, double t)
+{
+	double r = g->pps;
+
+	if (g->shape == SWING)
+		r *= 1 + 0.6 * sin(2 * M_PI * t / 1800);
+	if (g->shape == BURSTY) {
+		/* Level shifts of up to +-25%, each lasting 5 to 20 s. */
+		if (t >= st->burst_until) {
+			st->burst_level = 0.8 + 0.45 * uniform();
+			st->burst_until = t + 5 + 15 * uniform();
+		}
+		r *= st->burst_level;
+	}
+	for (int i = 0; i < MAX_PHASES && g->ph[i].len > 0; i++) {
+		const struct phase *p = &g->ph[i];
+
+		if (t < p->at || t >= p->at + p->len)
+			continue;
+		if (p->ramp > 0 && t < p->at + p->ramp)
+			r *= 1 + (p->mult - 1) * (t - p->at) / p->ramp;
+		else
+			r *= p->mult;
+	}
+	return r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int write_capture(const struct scenario *s, const char *path, long *frames)
+{
+	struct gstate st[MAX_GROUPS] = { 0 };
+	static struct frame f[MAX_GROUPS];
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(p, path);
+	double *times = NULL;
+	int *who = NULL;
+	size_t cap = 0;
+
+	if (!d)
+		return -1;
+	*frames = 0;
+	for (int g = 0; g < MAX_GROUPS && s->groups[g].name; g++) {
+		frame_eth(&f[g], strchr(s->groups[g].dst, ':') ? ETH_P_IPV6 : ETH_P_IP);
+		if (strchr(s->groups[g].dst, ':'))
+			frame_ipv6(&f[g], s->groups[g].dst);
+		else
+			frame_ipv4(&f[g], s->groups[g].dst, 5, 0);
+		frame_pad(&f[g], FRAME_LEN + 16 * g);
+	}
+	for (double t = 0; t < s->duration; t += STEP) {
+		size_t n = 0;
+
+		for (int g = 0; g < MAX_GROUPS && s->groups[g].name; g++) {
+			long k = poisson(rate_at(&s->groups[g], &st[g], t) * STEP);
+
+			if (n + (size_t)k > cap) {
+				cap = (n + (size_t)k) * 2 + 64;
+				times = realloc(times, cap * sizeof(*times) * 2);
+				who = realloc(who, cap * sizeof(*who) * 2);
+			}
+			for (long i = 0; i < k; i++) {
+				/* Group index in the fraction's last bits keeps sorting stable. */
+				times[n] = t + STEP * uniform();
+				who[n] = g;
+				n++;
+			}
+		}
+		/* Sort this step's arrivals by time (group kept with its time). */
+		{
+			double *pairs = malloc(n * 2 * sizeof(double) + 1);
+
+			for (size_t i = 0; i < n; i++) {
+				pairs[2 * i] = times[i];
+				pairs[2 * i + 1] = who[i];
+			}
+			qsort(pairs, n, 2 * sizeof(double), cmp_double);
+			for (size_t i = 0; i < n; i++) {
+				struct pcap_pkthdr h;
+				double ts = T0 + pairs[2 * i];
+				int g = (int)pairs[2 * i + 1];
+
+				h.ts.tv_sec = (time_t)ts;
+				h.ts.tv_usec = (suseconds_t)((ts - floor(ts)) * 1e6);
+				h.caplen = h.len = (bpf_u_int32)f[g].len;
+				pcap_dump((u_char *)d, &h, f[g].data);
+			}
+			*frames += (long)n;
+			free(pairs);
+		}
+	}
+	free(times);
+	free(who);
+	pcap_dump_close(d);
+	pcap_close(p);
+	return 0;
+}
+
+static int write_config(const struct scenario *s, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "; scenario %s: default settings\n", s->name);
+	for (int g = 0; g < MAX_GROUPS && s->groups[g].name; g++)
+		fprintf(f, "[group %s]\nprefix = %s\n", s->groups[g].name, s->groups[g].prefix);
+	fclose(f);
+	return 0;
+}
+
+struct found {
+	int g;
+	enum kind kind;
+	bool start;
+	double t; /* seconds since capture start */
+	bool matched;
+};
+
+/*
+ * Delay of a decision at @found (the end of the interval that decided it) after a change
+ * at @change, in intervals: 0 when decided at the end of the interval holding the change,
+ * 1 one poll later, and so on. Intervals are 1 s (the default).
+ */
+static double interval_delay(double found, double change)
+{
+	double d = floor(found - change + 1e-9);
+
+	return d < 0 ? 0 : d;
+}
+
+static int group_index(const struct scenario *s, const char *name)
+{
+	for (int g = 0; g < MAX_GROUPS && s->groups[g].name; g++)
+		if (!strcmp(s->groups[g].name, name))
+			return g;
+	return -1;
+}
+
+static int read_events(const struct scenario *s, FILE *in, struct found *out, int max)
+{
+	char line[1024];
+	int n = 0;
+
+	while (fgets(line, sizeof(line), in) && n < max) {
+		char group[80], kind[16], state[16];
+		double t;
+		char *p;
+
+		p = strstr(line, "\"time\":");
+		if (!p || sscanf(p, "\"time\":%lf", &t) != 1)
+			continue;
+		p = strstr(line, "\"group\":\"");
+		if (!p || sscanf(p, "\"group\":\"%79[^\"]\"", group) != 1)
+			continue;
+		p = strstr(line, "\"kind\":\"");
+		if (!p || sscanf(p, "\"kind\":\"%15[^\"]\"", kind) != 1)
+			continue;
+		p = strstr(line, "\"state\":\"");
+		if (!p || sscanf(p, "\"state\":\"%15[^\"]\"", state) != 1)
+			continue;
+		out[n].g = group_index(s, group);
+		out[n].kind = !strcmp(kind, "flood") ? FLOOD : !strcmp(kind, "loss") ? LOSS : UNSTABLE;
+		out[n].start = !strcmp(state, "start");
+		out[n].t = t - T0;
+		out[n].matched = false;
+		n++;
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	int total_exp = 0, total_found = 0, total_false = 0, total_missed = 0, tap = 0;
+	double benign_seconds = 0;
+	bool all_ok = true;
+
+	uint64_t seed = getenv("PWEVAL_SEED") ? strtoull(getenv("PWEVAL_SEED"), NULL, 0) : 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: pweval PREFIXWATCH WORKDIR [SCENARIO...]\n");
+		return 2;
+	}
+	printf("1..%zu\n", (argc > 3 ? (size_t)(argc - 3) : sizeof(scenarios) / sizeof(scenarios[0])) + 1);
+	printf("# %-24s %8s %8s %5s %5s  %s\n", "scenario", "frames", "expected", "found", "false",
+	       "delays in intervals (start/end)");
+	for (size_t si = 0; si < sizeof(scenarios) / sizeof(scenarios[0]); si++) {
+		const struct scenario *s = &scenarios[si];
+		char cap[512], cfg[512], cmd[2048], delays[512] = "";
+		struct found found[256];
+		int nf, nexp = 0, nfalse = 0, nmissed = 0, nfound = 0;
+		size_t off = 0;
+		long frames;
+		bool ok = true, want = argc <= 3;
+		FILE *p;
+
+		for (int a = 3; a < argc; a++)
+			if (!strcmp(argv[a], s->name))
+				want = true;
+		if (!want)
+			continue;
+		snprintf(cap, sizeof(cap), "%s/%s.pcap", argv[2], s->name);
+		snprintf(cfg, sizeof(cfg), "%s/%s.ini", argv[2], s->name);
+		rng = (0x9e3779b97f4a7c15ULL + seed) ^ (si * 0x2545F4914F6CDD1DULL);
+		if (write_capture(s, cap, &frames) || write_config(s, cfg)) {
+			printf("not ok %d - %s: cannot write the capture\n", ++tap, s->name);
+			all_ok = false;
+			continue;
+		}
+		snprintf(cmd, sizeof(cmd), "'%s' replay -c '%s' '%s' 2>'%s.summary'", argv[1], cfg,
+			 cap, cap);
+		p = popen(cmd, "r");
+		nf = p ? read_events(s, p, found, 256) : 0;
+		if (!p || pclose(p) != 0) {
+			printf("not ok %d - %s: replay failed (see %s.summary)\n", ++tap, s->name, cap);
+			all_ok = false;
+			continue;
+		}
+		unlink(cap);
+		if (s->benign)
+			benign_seconds += s->duration;
+		for (int e = 0; e < MAX_EXPECT && (e == 0 || s->exp[e].max_delay > 0); e++) {
+			const struct expect *x = &s->exp[e];
+			int hit = -1;
+
+			if (x->max_delay <= 0)
+				break;
+			nexp++;
+			for (int i = 0; i < nf; i++)
+				if (!found[i].matched && found[i].start && found[i].g == x->g &&
+				    found[i].kind == x->kind && found[i].t >= x->early &&
+				    interval_delay(found[i].t, x->start) <= x->max_delay) {
+					hit = i;
+					break;
+				}
+			if (hit < 0) {
+				nmissed++;
+				ok = false;
+				off += (size_t)snprintf(delays + off, sizeof(delays) - off, " %s:missed",
+							kind_names[x->kind]);
+				continue;
+			}
+			found[hit].matched = true;
+			nfound++;
+			{
+				double d = interval_delay(found[hit].t, x->start);
+
+				off += (size_t)snprintf(delays + off, sizeof(delays) - off, " %s:%g",
+							kind_names[x->kind], d < 0 ? 0 : d);
+			}
+			/* Its end, when labelled: the first end of that alarm after the start. */
+			if (x->end > 0) {
+				int end = -1;
+
+				for (int i = hit + 1; i < nf; i++)
+					if (!found[i].start && found[i].g == x->g &&
+					    found[i].kind == x->kind) {
+						end = i;
+						found[i].matched = true;
+						break;
+					}
+				if (end < 0 || interval_delay(found[end].t, x->end) > x->max_end_delay) {
+					ok = false;
+					off += (size_t)snprintf(delays + off, sizeof(delays) - off,
+								"/end-late");
+				} else {
+					double d = interval_delay(found[end].t, x->end);
+
+					off += (size_t)snprintf(delays + off, sizeof(delays) - off, "/%g",
+								d < 0 ? 0 : d);
+				}
+			}
+		}
+		for (int i = 0; i < nf; i++) {
+			if (found[i].matched)
+				continue;
+			if (found[i].start) {
+				nfalse++;
+				ok = false;
+			} else {
+				/* An end whose start matched an expectation without an end label. */
+				bool of_matched = false;
+
+				for (int j = 0; j < i; j++)
+					if (found[j].matched && found[j].start && found[j].g == found[i].g &&
+					    found[j].kind == found[i].kind)
+						of_matched = true;
+				if (!of_matched) {
+					nfalse++;
+					ok = false;
+				}
+			}
+		}
+		total_exp += nexp;
+		total_found += nfound;
+		total_false += nfalse;
+		total_missed += nmissed;
+		all_ok = all_ok && ok;
+		printf("%s %d - %-24s %8ld %8d %5d %5d %s\n", ok ? "ok" : "not ok", ++tap, s->name,
+		       frames, nexp, nfound, nfalse, delays[0] ? delays : " -");
+	}
+	printf("%s %d - total: %d expected, %d found, %d missed, %d false alarms; %.0f s of benign traffic\n",
+	       all_ok ? "ok" : "not ok", ++tap, total_exp, total_found, total_missed, total_false,
+	       benign_seconds);
+	return all_ok ? 0 : 1;
+}
