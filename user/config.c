@@ -642,6 +642,8 @@ static void normalise_group(struct pw_group *g)
 {
 	size_t out = 0;
 
+	if (!g->n_prefixes) /* prefixes is NULL then, and qsort() must not see NULL */
+		return;
 	qsort(g->prefixes, g->n_prefixes, sizeof(*g->prefixes), pw_prefix_cmp);
 	for (size_t i = 0; i < g->n_prefixes; i++)
 		if (!out || !pw_prefix_equal(&g->prefixes[out - 1], &g->prefixes[i]))

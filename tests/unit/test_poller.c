@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_poller.c - inclusive counts, group counts, rates and reloads, on a fake source.
+ *
+ * The fake stands in for the BPF maps: an array of counters indexed by id, and the
+ * prefix -> id table the poller last wrote. deliver() counts a packet the way the XDP
+ * program does, once, at the most specific prefix of that table.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "poller.h"
+
+#define FAKE_IDS 64
+
+struct fake {
+	struct pw_counter c[FAKE_IDS];	/* the counter map, by id */
+	struct pw_prefix pfx[FAKE_IDS]; /* the live prefix table */
+	uint32_t ids[FAKE_IDS];
+	size_t n;
+	int sets;
+	int fail_set, fail_read; /* -errno to return, or 0 */
+	/* packets that reach @inflight_id (under the old table) while the tables flip */
+	long inflight_id;
+	uint64_t inflight_packets, inflight_bytes;
+	uint64_t unmatched;
+};
+
+static int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_read)
+		return f->fail_read;
+	assert_true(n <= FAKE_IDS);
+	memcpy(out, f->c, n * sizeof(*out));
+	return 0;
+}
+
+static int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_set)
+		return f->fail_set;
+	if (f->inflight_id >= 0) {
+		f->c[f->inflight_id].packets += f->inflight_packets;
+		f->c[f->inflight_id].bytes += f->inflight_bytes;
+		f->inflight_id = -1;
+	}
+	assert_true(n <= FAKE_IDS);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ids[i] < FAKE_IDS);
+		for (size_t j = 0; j < i; j++)
+			if (ids[i] == ids[j])
+				fail_msg("id %u given to two prefixes", ids[i]);
+		f->pfx[i] = pfx[i];
+		f->ids[i] = ids[i];
+	}
+	f->n = n;
+	f->sets++;
+	return 0;
+}
+
+static struct pw_prefix P(const char *s)
+{
+	struct pw_prefix p;
+	char err[256];
+
+	if (pw_prefix_parse(s, &p, err, sizeof(err)))
+		fail_msg("%s: %s", s, err);
+	return p;
+}
+
+/* Count @count packets of @bytes each to address @addr, at its longest match. */
+static void deliver(struct fake *f, const char *addr, unsigned int count, unsigned int bytes)
+{
+	char text[64];
+	struct pw_prefix a;
+	long best = -1;
+
+	snprintf(text, sizeof(text), "%s/%d", addr, strchr(addr, ':') ? 128 : 32);
+	a = P(text);
+	for (size_t i = 0; i < f->n; i++)
+		if (pw_prefix_contains(&f->pfx[i], &a) &&
+		    (best < 0 || f->pfx[i].len > f->pfx[best].len))
+			best = (long)i;
+	if (best < 0) {
+		f->unmatched += count;
+		return;
+	}
+	f->c[f->ids[best]].packets += count;
+	f->c[f->ids[best]].bytes += (uint64_t)count * bytes;
+}
+
+/* The id the fake's table gives @pfx, or -1. */
+static long fake_id(const struct fake *f, const char *pfx)
+{
+	struct pw_prefix p = P(pfx);
+
+	for (size_t i = 0; i < f->n; i++)
+		if (pw_prefix_equal(&f->pfx[i], &p))
+			return f->ids[i];
+	return -1;
+}
+
+static void start(struct fake *f, struct pw_poller *pl, uint32_t max_ids)
+{
+	struct pw_source src = {
+		.ctx = f, .max_ids = max_ids, .read_counters = fake_read, .set_prefixes = fake_set
+	};
+
+	memset(f, 0, sizeof(*f));
+	f->inflight_id = -1;
+	assert_true(max_ids <= FAKE_IDS);
+	assert_int_equal(pw_poller_init(pl, &src), 0);
+}
+
+/*
+ * Add [group NAME] with the prefixes that follow (NULL-terminated), sorted and without
+ * duplicates, as pw_config_load() leaves them.
+ */
+static void add_group(struct pw_config *cfg, const char *name, enum pw_export export, ...)
+{
+	struct pw_group *g;
+	const char *s;
+	size_t out = 0;
+	va_list ap;
+
+	cfg->groups = realloc(cfg->groups, (cfg->n_groups + 1) * sizeof(*cfg->groups));
+	assert_non_null(cfg->groups);
+	g = &cfg->groups[cfg->n_groups++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->line = (int)cfg->n_groups;
+	g->export = export;
+	va_start(ap, export);
+	while ((s = va_arg(ap, const char *))) {
+		g->prefixes = realloc(g->prefixes, (g->n_prefixes + 1) * sizeof(*g->prefixes));
+		assert_non_null(g->prefixes);
+		g->prefixes[g->n_prefixes++] = P(s);
+	}
+	va_end(ap);
+	qsort(g->prefixes, g->n_prefixes, sizeof(*g->prefixes), pw_prefix_cmp);
+	for (size_t i = 0; i < g->n_prefixes; i++)
+		if (!out || !pw_prefix_equal(&g->prefixes[out - 1], &g->prefixes[i]))
+			g->prefixes[out++] = g->prefixes[i];
+	g->n_prefixes = g->cap = out;
+}
+
+static void apply_ok(struct pw_poller *pl, struct pw_config *cfg, double now)
+{
+	int err = pw_poller_apply(pl, cfg, now);
+
+	if (err)
+		fail_msg("apply: %s", strerror(-err));
+	/* ownership passed */
+	assert_null(cfg->groups);
+	assert_int_equal(cfg->n_groups, 0);
+}
+
+static void poll_ok(struct pw_poller *pl, double now)
+{
+	int err = pw_poller_poll(pl, now);
+
+	if (err)
+		fail_msg("poll: %s", strerror(-err));
+}
+
+static const struct pw_pentry *entry(const struct pw_poller *pl, const char *pfx)
+{
+	struct pw_prefix p = P(pfx);
+	long i = pw_poller_find(pl, &p);
+
+	if (i < 0)
+		fail_msg("%s is not in the live set", pfx);
+	return &pl->p[i];
+}
+
+static const struct pw_gview *group(const struct pw_poller *pl, const char *name)
+{
+	for (size_t i = 0; i < pl->n_groups; i++)
+		if (!strcmp(pl->g[i].cfg->name, name))
+			return &pl->g[i];
+	fail_msg("no group %s", name);
+	return NULL;
+}
+
+struct want {
+	const char *name; /* a prefix, or a group name */
+	uint64_t packets, bytes;
+};
+
+static void expect_prefixes(const struct pw_poller *pl, const struct want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pw_pentry *e = entry(pl, w[i].name);
+
+		if (e->in.packets != w[i].packets || e->in.bytes != w[i].bytes)
+			fail_msg("%s: %llu packets %llu bytes, expected %llu and %llu", w[i].name,
+				 (unsigned long long)e->in.packets,
+				 (unsigned long long)e->in.bytes,
+				 (unsigned long long)w[i].packets, (unsigned long long)w[i].bytes);
+	}
+}
+
+static void expect_groups(const struct pw_poller *pl, const struct want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pw_gview *g = group(pl, w[i].name);
+
+		if (g->in.packets != w[i].packets || g->in.bytes != w[i].bytes)
+			fail_msg("group %s: %llu packets %llu bytes, expected %llu and %llu",
+				 w[i].name, (unsigned long long)g->in.packets,
+				 (unsigned long long)g->in.bytes, (unsigned long long)w[i].packets,
+				 (unsigned long long)w[i].bytes);
+	}
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+struct traffic {
+	const char *addr;
+	unsigned int count, bytes;
+};
+
+static void deliver_all(struct fake *f, const struct traffic *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		deliver(f, t[i].addr, t[i].count, t[i].bytes);
+}
+
+/* ---- counting ---- */
+
+static void test_nested_inclusive(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "10.1.2.3", 3, 100 },	    /* at 10.1.2.0/24 */
+		{ "10.1.9.9", 2, 200 },	    /* at 10.1.0.0/16 */
+		{ "10.200.0.1", 1, 1000 },  /* at 10.0.0.0/8 */
+		{ "11.0.0.1", 4, 10 },	    /* nowhere */
+		{ "2001:db8:1::5", 5, 60 }, /* at 2001:db8:1::/48 */
+		{ "2001:db8:2::1", 1, 80 }, /* at 2001:db8::/32 */
+		{ "2001:db9::1", 7, 10 },   /* nowhere */
+	};
+	static const struct want prefixes[] = {
+		{ "10.0.0.0/8", 6, 1700 },	 { "10.1.0.0/16", 5, 700 },
+		{ "10.1.2.0/24", 3, 300 },	 { "2001:db8::/32", 6, 380 },
+		{ "2001:db8:1::/48", 5, 300 },
+	};
+	static const struct want groups[] = {
+		{ "ten", 6, 1700 }, { "one", 5, 700 }, { "v6", 6, 380 }, { "v6inner", 5, 300 },
+	};
+	static const char *const order[] = { "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24",
+					     "2001:db8::/32", "2001:db8:1::/48" };
+	static const uint32_t ends[] = { 3, 3, 3, 5, 5 };
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	char buf[PW_PREFIX_STRLEN];
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "ten", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "one", PW_EXPORT_PREFIX, "10.1.0.0/16", "10.1.2.0/24", NULL);
+	add_group(&cfg, "v6", PW_EXPORT_PREFIX, "2001:db8::/32", NULL);
+	add_group(&cfg, "v6inner", PW_EXPORT_PREFIX, "2001:db8:1::/48", NULL);
+	apply_ok(&pl, &cfg, 10);
+	assert_int_equal(f.sets, 1);
+	assert_int_equal(f.n, 5);
+	assert_int_equal(pl.n, 5);
+	for (size_t i = 0; i < N(order); i++) {
+		assert_string_equal(pw_prefix_format(&pl.p[i].pfx, buf, sizeof(buf)), order[i]);
+		assert_int_equal(pl.p[i].end, ends[i]);
+		assert_int_equal(fake_id(&f, order[i]), pl.p[i].id);
+	}
+	/* before any traffic, everything is zero */
+	poll_ok(&pl, 11);
+	for (size_t i = 0; i < pl.n; i++) {
+		assert_int_equal(pl.p[i].in.packets, 0);
+		assert_int_equal(pl.p[i].in.bytes, 0);
+	}
+
+	deliver_all(&f, traffic, N(traffic));
+	assert_int_equal(f.unmatched, 11);
+	poll_ok(&pl, 12);
+	expect_prefixes(&pl, prefixes, N(prefixes));
+	expect_groups(&pl, groups, N(groups));
+	pw_poller_free(&pl);
+}
+
+static void test_group_counts_each_packet_once(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "10.1.2.3", 3, 100 },	   { "10.1.3.3", 1, 100 },  { "10.9.9.9", 2, 100 },
+		{ "192.0.2.200", 4, 50 }, { "192.0.2.1", 1, 50 }, { "172.16.0.1", 9, 50 },
+	};
+	static const struct want prefixes[] = {
+		{ "10.0.0.0/8", 6, 600 },    { "10.1.0.0/16", 4, 400 },
+		{ "10.1.2.0/24", 3, 300 },   { "192.0.2.0/24", 5, 250 },
+		{ "192.0.2.128/25", 4, 200 },
+	};
+	static const struct want groups[] = {
+		{ "all", 11, 850 }, /* not 6+4+3+5+4 = 22 */
+		{ "mid", 4, 400 },  /* 10.1/16 and 10.1.2/24: once */
+		{ "high", 4, 200 },
+	};
+	struct pw_config cfg = { 0 };
+	const struct pw_gview *g;
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "all", PW_EXPORT_PREFIX, "10.1.2.0/24", "10.0.0.0/8", "10.1.0.0/16",
+		  "192.0.2.128/25", "192.0.2.0/24", NULL);
+	add_group(&cfg, "mid", PW_EXPORT_PREFIX, "10.1.2.0/24", "10.1.0.0/16", NULL);
+	add_group(&cfg, "high", PW_EXPORT_GROUP, "192.0.2.128/25", NULL);
+	apply_ok(&pl, &cfg, 10);
+	g = group(&pl, "all");
+	assert_int_equal(g->n_members, 5);
+	assert_int_equal(g->n_outer, 2);
+	assert_ptr_equal(&pl.p[g->outer[0]], entry(&pl, "10.0.0.0/8"));
+	assert_ptr_equal(&pl.p[g->outer[1]], entry(&pl, "192.0.2.0/24"));
+	g = group(&pl, "mid");
+	assert_int_equal(g->n_members, 2);
+	assert_int_equal(g->n_outer, 1);
+
+	deliver_all(&f, traffic, N(traffic));
+	poll_ok(&pl, 11);
+	expect_prefixes(&pl, prefixes, N(prefixes));
+	expect_groups(&pl, groups, N(groups));
+	pw_poller_free(&pl);
+}
+
+static void test_prefix_in_two_groups(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "192.0.2.1", 2, 100 }, { "198.51.100.1", 3, 100 }, { "203.0.113.1", 5, 100 },
+	};
+	static const struct want prefixes[] = {
+		{ "192.0.2.0/24", 2, 200 },
+		{ "198.51.100.0/24", 3, 300 },
+		{ "203.0.113.0/24", 5, 500 },
+	};
+	static const struct want groups[] = { { "a", 5, 500 }, { "b", 7, 700 } };
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.51.100.0/24", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "203.0.113.0/24", "192.0.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	/* one distinct prefix, one id, one counter */
+	assert_int_equal(pl.n, 3);
+	assert_int_equal(f.n, 3);
+	assert_int_equal(group(&pl, "a")->members[0], group(&pl, "b")->members[0]);
+
+	deliver_all(&f, traffic, N(traffic));
+	poll_ok(&pl, 11);
+	expect_prefixes(&pl, prefixes, N(prefixes));
+	expect_groups(&pl, groups, N(groups));
+	pw_poller_free(&pl);
+}
+
+static void test_rates(void **state)
+{
+	static const struct {
+		double now;
+		struct traffic t;
+		double pps, bps; /* of 10.0.0.0/8, 10.1.2.0/24 and the group */
+	} steps[] = {
+		{ 100, { "10.1.2.3", 0, 0 }, 0, 0 },		/* at the apply's time: dt 0 */
+		{ 102, { "10.1.2.3", 10, 100 }, 5, 4000 },	/* 10 in 2 s */
+		{ 103, { "10.1.2.3", 0, 0 }, 0, 0 },		/* quiet */
+		{ 103.5, { "10.1.2.3", 3, 1500 }, 6, 72000 },	/* 3 in half a second */
+		{ 107.5, { "10.1.2.3", 100, 64 }, 25, 12800 }, /* 100 in 4 s */
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 100);
+	for (size_t i = 0; i < N(steps); i++) {
+		const struct pw_rate *r[3] = { &entry(&pl, "10.0.0.0/8")->rate,
+					       &entry(&pl, "10.1.2.0/24")->rate,
+					       &group(&pl, "g")->rate };
+
+		deliver(&f, steps[i].t.addr, steps[i].t.count, steps[i].t.bytes);
+		poll_ok(&pl, steps[i].now);
+		for (int k = 0; k < 3; k++) {
+			if (r[k]->pps != steps[i].pps || r[k]->bps != steps[i].bps)
+				fail_msg("step %zu, rate %d: %g pps %g bps, expected %g and %g", i,
+					 k, r[k]->pps, r[k]->bps, steps[i].pps, steps[i].bps);
+		}
+	}
+	assert_true(pl.last_dt == 4);
+	assert_true(pl.last_poll == 107.5);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 113);
+	pw_poller_free(&pl);
+}
+
+/* ---- reloads ---- */
+
+static void test_reload_adds_nested(void **state)
+{
+	static const struct want after_apply[] = {
+		{ "10.0.0.0/8", 7, 700 },
+		{ "10.1.0.0/16", 0, 0 },
+	};
+	static const struct want after_poll[] = {
+		{ "10.0.0.0/8", 11, 1100 },
+		{ "10.1.0.0/16", 3, 300 },
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t id8;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 10);
+	id8 = entry(&pl, "10.0.0.0/8")->id;
+	deliver(&f, "10.1.2.3", 5, 100);
+	poll_ok(&pl, 11);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+	/* not polled yet: the reload settles them under the old set */
+	deliver(&f, "10.1.2.3", 2, 100);
+
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "h", PW_EXPORT_PREFIX, "10.1.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(f.sets, 2);
+	assert_int_equal(pl.n, 2);
+	expect_prefixes(&pl, after_apply, N(after_apply));
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->id, id8);
+	assert_int_equal(fake_id(&f, "10.0.0.0/8"), id8);
+	assert_int_not_equal(entry(&pl, "10.1.0.0/16")->id, id8);
+
+	deliver(&f, "10.1.2.3", 3, 100); /* now at 10.1/16 */
+	deliver(&f, "10.5.0.1", 1, 100);
+	poll_ok(&pl, 13);
+	expect_prefixes(&pl, after_poll, N(after_poll));
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 4);
+	assert_true(entry(&pl, "10.1.0.0/16")->rate.pps == 3);
+	pw_poller_free(&pl);
+}
+
+static void test_reload_removes_nested(void **state)
+{
+	static const struct want before[] = {
+		{ "10.0.0.0/8", 5, 500 },
+		{ "10.1.0.0/16", 3, 300 },
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t id8;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "10.1.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 10);
+	id8 = entry(&pl, "10.0.0.0/8")->id;
+	deliver(&f, "10.1.2.3", 3, 100);
+	deliver(&f, "10.2.0.1", 2, 100);
+	poll_ok(&pl, 11);
+	expect_prefixes(&pl, before, N(before));
+	deliver(&f, "10.1.2.3", 1, 100); /* not polled before the reload */
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(pl.n, 1);
+	assert_int_equal(pl.n_groups, 1);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->id, id8);
+	/* 10.1/16's 4 packets stay in 10/8: 6, not 2 */
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 6);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.bytes, 600);
+	assert_int_equal(group(&pl, "a")->in.packets, 6);
+
+	deliver(&f, "10.1.2.3", 2, 100); /* now at 10/8 */
+	poll_ok(&pl, 13);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 8);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.bytes, 800);
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 2);
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.bps == 1600);
+	assert_int_equal(group(&pl, "a")->in.packets, 8);
+	pw_poller_free(&pl);
+}
+
+/* Packets that reach a removed prefix while the tables flip still count, at its parent. */
+static void test_reload_in_flight(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 10);
+	deliver(&f, "10.1.2.3", 3, 100);
+	poll_ok(&pl, 11);
+	f.inflight_id = fake_id(&f, "10.1.0.0/16");
+	f.inflight_packets = 2;
+	f.inflight_bytes = 80;
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(f.inflight_id, -1); /* the flip happened */
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.bytes, 380);
+	poll_ok(&pl, 13);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 0);
+	pw_poller_free(&pl);
+}
+
+static void test_reload_keeps_ids(void **state)
+{
+	static const char *const first[] = { "10.0.0.0/8",    "192.0.2.0/24", "198.51.100.0/24",
+					     "2001:db8::/32", "fd00::/8" };
+	static const char *const stay[] = { "10.0.0.0/8", "198.51.100.0/24", "fd00::/8" };
+	uint32_t old_ids[N(first)];
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, first[0], first[1], first[2], first[3], first[4],
+		  NULL);
+	apply_ok(&pl, &cfg, 10);
+	for (size_t i = 0; i < N(first); i++)
+		old_ids[i] = entry(&pl, first[i])->id;
+	deliver(&f, "198.51.100.7", 4, 100);
+	deliver(&f, "fd00::1", 3, 100);
+	poll_ok(&pl, 11);
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "198.51.100.0/24", "fd00::/8",
+		  "203.0.113.0/24", "2001:db8:1::/48", "10.9.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(pl.n, 6);
+	assert_int_equal(f.n, 6);
+	for (size_t i = 0; i < N(stay); i++) {
+		size_t k = 0;
+
+		while (strcmp(first[k], stay[i]))
+			k++;
+		assert_int_equal(entry(&pl, stay[i])->id, old_ids[k]);
+		assert_int_equal(fake_id(&f, stay[i]), old_ids[k]);
+	}
+	/* the table written is the poller's, and new prefixes avoid every id just used */
+	for (size_t i = 0; i < pl.n; i++) {
+		char buf[PW_PREFIX_STRLEN];
+
+		pw_prefix_format(&pl.p[i].pfx, buf, sizeof(buf));
+		assert_int_equal(fake_id(&f, buf), pl.p[i].id);
+		if (!strcmp(buf, "203.0.113.0/24") || !strcmp(buf, "2001:db8:1::/48") ||
+		    !strcmp(buf, "10.9.0.0/16")) {
+			for (size_t k = 0; k < N(first); k++)
+				assert_int_not_equal(pl.p[i].id, old_ids[k]);
+			assert_int_equal(pl.p[i].in.packets, 0);
+		}
+	}
+	assert_int_equal(entry(&pl, "198.51.100.0/24")->in.packets, 4);
+	assert_int_equal(entry(&pl, "fd00::/8")->in.packets, 3);
+	pw_poller_free(&pl);
+}
+
+/* With no unused id left, a new prefix takes a removed one's id, and starts from zero. */
+static void test_reused_id_starts_at_zero(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t old;
+
+	(void)state;
+	start(&f, &pl, 2);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.51.100.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	old = entry(&pl, "198.51.100.0/24")->id;
+	deliver(&f, "198.51.100.1", 7, 100);
+	deliver(&f, "192.0.2.1", 1, 100);
+	poll_ok(&pl, 11);
+	deliver(&f, "198.51.100.1", 2, 100); /* unpolled, and its prefix goes */
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "192.0.2.0/24", "203.0.113.0/24", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->id, old);
+	assert_int_equal(f.c[old].packets, 9); /* the raw counter still holds the old counts */
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 0);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 0);
+	assert_int_equal(group(&pl, "a")->in.packets, 1);
+
+	deliver(&f, "203.0.113.9", 2, 50);
+	poll_ok(&pl, 13);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 2);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 100);
+	assert_true(entry(&pl, "203.0.113.0/24")->rate.pps == 2);
+	assert_int_equal(group(&pl, "a")->in.packets, 3);
+	pw_poller_free(&pl);
+}
+
+/*
+ * An id freed by one reload is reused by a later one (it is no longer in use), and the
+ * new prefix starts from zero; the prefix enclosing both never goes backwards.
+ */
+static void test_reused_id_later_reload(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t id16;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 10);
+	id16 = entry(&pl, "10.1.0.0/16")->id;
+	deliver(&f, "10.1.0.1", 3, 100);
+	deliver(&f, "10.2.0.1", 2, 100);
+	poll_ok(&pl, 11);
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.3.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 13);
+	assert_int_equal(entry(&pl, "10.3.0.0/16")->id, id16);
+	assert_int_equal(entry(&pl, "10.3.0.0/16")->in.packets, 0);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+
+	deliver(&f, "10.3.0.1", 1, 100);
+	poll_ok(&pl, 14);
+	assert_int_equal(entry(&pl, "10.3.0.0/16")->in.packets, 1);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 6);
+	pw_poller_free(&pl);
+}
+
+/*
+ * Both at once: a nested prefix goes and a new one takes its id in the same reload. The
+ * removed prefix's count must still pass to its parent.
+ */
+static void test_reused_id_same_reload_nested(void **state)
+{
+	static const struct want after_apply[] = {
+		{ "10.0.0.0/8", 7, 700 },
+		{ "10.1.0.0/16", 1, 100 },
+		{ "10.3.0.0/16", 0, 0 },
+	};
+	static const struct want after_poll[] = {
+		{ "10.0.0.0/8", 9, 900 },
+		{ "10.1.0.0/16", 1, 100 },
+		{ "10.3.0.0/16", 1, 100 },
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t id2;
+
+	(void)state;
+	start(&f, &pl, 3);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 10);
+	id2 = entry(&pl, "10.2.0.0/16")->id;
+	deliver(&f, "10.2.0.1", 4, 100);
+	deliver(&f, "10.1.0.1", 1, 100);
+	deliver(&f, "10.9.0.1", 1, 100);
+	poll_ok(&pl, 11);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 6);
+	deliver(&f, "10.2.0.1", 1, 100); /* unpolled */
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", "10.3.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(entry(&pl, "10.3.0.0/16")->id, id2);
+	expect_prefixes(&pl, after_apply, N(after_apply));
+	assert_int_equal(group(&pl, "a")->in.packets, 7);
+
+	deliver(&f, "10.3.0.1", 1, 100);
+	deliver(&f, "10.2.0.1", 1, 100); /* now at 10/8 */
+	poll_ok(&pl, 13);
+	expect_prefixes(&pl, after_poll, N(after_poll));
+	assert_int_equal(group(&pl, "a")->in.packets, 9);
+	pw_poller_free(&pl);
+}
+
+static void test_ipv6_alongside_ipv4(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "10.0.0.1", 1, 100 },	 { "::ffff:10.0.0.1", 2, 100 }, /* IPv6, not 10/8 */
+		{ "2001:db8::1", 3, 100 }, { "0.0.0.1", 4, 100 },
+	};
+	static const struct want prefixes[] = {
+		{ "0.0.0.0/0", 5, 500 },
+		{ "10.0.0.0/8", 1, 100 },
+		{ "::/0", 5, 500 },
+		{ "2001:db8::/32", 3, 300 },
+	};
+	static const struct want groups[] = { { "everything", 10, 1000 }, { "v4", 5, 500 } };
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "everything", PW_EXPORT_PREFIX, "::/0", "0.0.0.0/0", "2001:db8::/32",
+		  "10.0.0.0/8", NULL);
+	add_group(&cfg, "v4", PW_EXPORT_PREFIX, "0.0.0.0/0", NULL);
+	apply_ok(&pl, &cfg, 10);
+	/* all IPv4 first, each family's more specifics right after their parent */
+	assert_int_equal(pl.p[0].pfx.family, AF_INET);
+	assert_int_equal(pl.p[0].end, 2);
+	assert_int_equal(pl.p[2].pfx.family, AF_INET6);
+	assert_int_equal(pl.p[2].end, 4);
+	assert_int_equal(group(&pl, "everything")->n_outer, 2);
+	deliver_all(&f, traffic, N(traffic));
+	poll_ok(&pl, 11);
+	expect_prefixes(&pl, prefixes, N(prefixes));
+	expect_groups(&pl, groups, N(groups));
+	pw_poller_free(&pl);
+}
+
+/* ---- limits and failures ---- */
+
+static void test_too_many_prefixes(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 2);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "2001:db8::/32", NULL);
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 10), -E2BIG);
+	/* nothing taken, nothing written */
+	assert_int_equal(cfg.n_groups, 2);
+	assert_non_null(cfg.groups);
+	assert_false(pl.have_cfg);
+	assert_int_equal(pl.n, 0);
+	assert_int_equal(f.sets, 0);
+	pw_config_free(&cfg);
+
+	/* duplicates across groups count once: two distinct fit in two ids */
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "10.1.0.0/16", NULL);
+	apply_ok(&pl, &cfg, 10);
+	deliver(&f, "10.1.0.1", 3, 100);
+	poll_ok(&pl, 11);
+
+	/* a reload past the limit leaves the live set as it was */
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16",
+		  NULL);
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 12), -E2BIG);
+	assert_int_equal(cfg.n_groups, 1);
+	pw_config_free(&cfg);
+	assert_int_equal(f.sets, 1);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(pl.n, 2);
+	assert_int_equal(pl.n_groups, 2);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 3);
+	assert_int_equal(entry(&pl, "10.1.0.0/16")->in.packets, 3);
+	deliver(&f, "10.1.0.1", 1, 100);
+	poll_ok(&pl, 13);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 4);
+	pw_poller_free(&pl);
+}
+
+static void test_source_errors(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t id;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	f.fail_set = -EPERM;
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 10), -EPERM);
+	assert_non_null(cfg.groups);
+	assert_false(pl.have_cfg);
+	assert_int_equal(pl.n, 0);
+	f.fail_set = 0;
+	apply_ok(&pl, &cfg, 10);
+	id = entry(&pl, "10.0.0.0/8")->id;
+	deliver(&f, "10.0.0.1", 2, 100);
+	poll_ok(&pl, 11);
+
+	/* a failed read changes nothing */
+	deliver(&f, "10.0.0.1", 2, 100);
+	f.fail_read = -EIO;
+	assert_int_equal(pw_poller_poll(&pl, 12), -EIO);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 2);
+	assert_true(pl.last_poll == 11);
+
+	/* a reload that cannot settle the old counts is refused whole */
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "11.0.0.0/8", NULL);
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 12), -EIO);
+	pw_config_free(&cfg);
+	assert_int_equal(f.sets, 1);
+	assert_int_equal(pl.n, 1);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->id, id);
+
+	/* a reload whose write fails keeps the old set and its counts */
+	f.fail_read = 0;
+	f.fail_set = -ENOSPC;
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "11.0.0.0/8", NULL);
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 13), -ENOSPC);
+	pw_config_free(&cfg);
+	assert_int_equal(pl.n, 1);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 4);
+	f.fail_set = 0;
+	deliver(&f, "10.0.0.1", 1, 100);
+	poll_ok(&pl, 14);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+
+	{
+		struct pw_prefix other = P("11.0.0.0/8");
+
+		assert_int_equal(pw_poller_find(&pl, &other), -1);
+	}
+	pw_poller_free(&pl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nested_inclusive),
+		cmocka_unit_test(test_group_counts_each_packet_once),
+		cmocka_unit_test(test_prefix_in_two_groups),
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_reload_adds_nested),
+		cmocka_unit_test(test_reload_removes_nested),
+		cmocka_unit_test(test_reload_in_flight),
+		cmocka_unit_test(test_reload_keeps_ids),
+		cmocka_unit_test(test_reused_id_starts_at_zero),
+		cmocka_unit_test(test_reused_id_later_reload),
+		cmocka_unit_test(test_reused_id_same_reload_nested),
+		cmocka_unit_test(test_ipv6_alongside_ipv4),
+		cmocka_unit_test(test_too_many_prefixes),
+		cmocka_unit_test(test_source_errors),
+	};
+
+	return cmocka_run_group_tests_name("poller", tests, NULL, NULL);
+}
