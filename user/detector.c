@@ -163,8 +163,12 @@ static void step_unstable(struct pw_detector *d, const struct pw_detect_cfg *c, 
 		if (d->loss_starts[i] > now - c->unstable_window)
 			d->loss_starts[keep++] = d->loss_starts[i];
 	d->n_loss_starts = keep;
-	if (!c->unstable_losses)
+	if (!c->unstable_losses) {
+		/* Switched off by a reload that kept this detector: a raised alarm ends. */
+		if (d->alarm[PW_ALARM_UNSTABLE])
+			emit(d, ev, n, PW_ALARM_UNSTABLE, false, now, pps, bps);
 		return;
+	}
 	if (!d->alarm[PW_ALARM_UNSTABLE]) {
 		if (d->n_loss_starts >= c->unstable_losses)
 			emit(d, ev, n, PW_ALARM_UNSTABLE, true, now, pps, bps);

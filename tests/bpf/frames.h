@@ -58,6 +58,21 @@ static inline void frame_vlan(struct frame *f, uint16_t vid, uint16_t next_proto
 	t->proto = htons(next_proto);
 }
 
+/* The Internet checksum of @len bytes, as stored in the IPv4 header. */
+static inline uint16_t frame_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
 /* IPv4 header of @ihl words (options filled with NOPs), UDP payload of 8 bytes. */
 static inline void frame_ipv4(struct frame *f, const char *dst, unsigned int ihl,
 			      uint16_t frag_off)
@@ -74,6 +89,7 @@ static inline void frame_ipv4(struct frame *f, const char *dst, unsigned int ihl
 	inet_pton(AF_INET, "192.0.2.200", &ip->saddr);
 	inet_pton(AF_INET, dst, &ip->daddr);
 	memset((uint8_t *)ip + sizeof(*ip), 1 /* NOP */, hlen - sizeof(*ip));
+	ip->check = frame_csum(ip, hlen);
 	frame_put(f, 8);
 }
 
