@@ -7,6 +7,7 @@
  * truncating them, and validates section headers. Every key is looked up in a table:
  * a key that is not in the table is an error, never silently ignored.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -254,6 +255,15 @@ static int set_listen(struct parser *p, const char *v)
 	    pw_listen_parse(v, host, sizeof(host), &port)) {
 		fail(p, "listen: '%.64s' is not HOST:PORT, [IPV6]:PORT or off", v);
 		return -1;
+	}
+	{
+		unsigned char a[16];
+
+		if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1) {
+			fail(p, "listen: '%.64s' is not a numeric address (e.g. 127.0.0.1:9473)",
+			     host);
+			return -1;
+		}
 	}
 	snprintf(p->cfg->listen, sizeof(p->cfg->listen), "%s", v);
 	return 0;
@@ -668,6 +678,8 @@ int pw_config_load(const char *path, struct pw_config *cfg, char *err, size_t er
 	}
 	/* One value per line: an indented line is not a continuation of the previous one. */
 	ini_allow_multiline = false;
+	/* "key = value ; note" and "key = value # note" both end at the comment. */
+	ini_inline_comment_prefixes = ";#";
 	/* inih's default buffer is 200 bytes: make room for the longest line, "\r\n" and NUL. */
 	ini_max_line = PW_MAX_LINE + 3;
 	ini_stop_on_first_error = true;

@@ -11,7 +11,7 @@
 
 static enum pw_log_level cur_level = PW_LOG_INFO;
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = { "error", "warning", "info", "debug", "trace" };
 
 void pw_log_set_level(enum pw_log_level level)
 {
@@ -49,13 +49,13 @@ void pw_log(enum pw_log_level level, const char *fmt, ...)
 /* libbpf's warnings are ours at debug level: the caller reports the failure itself. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	vlog(level == LIBBPF_WARN ? PW_LOG_DEBUG : PW_LOG_DEBUG + 1, fmt, ap);
+	vlog(level == LIBBPF_WARN ? PW_LOG_DEBUG : PW_LOG_TRACE, fmt, ap);
 	return 0;
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	vlog(level == LIBXDP_WARN ? PW_LOG_DEBUG : PW_LOG_DEBUG + 1, fmt, ap);
+	vlog(level == LIBXDP_WARN ? PW_LOG_DEBUG : PW_LOG_TRACE, fmt, ap);
 	return 0;
 }
 

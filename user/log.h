@@ -8,6 +8,7 @@ enum pw_log_level {
 	PW_LOG_WARN = 1,
 	PW_LOG_INFO = 2,
 	PW_LOG_DEBUG = 3,
+	PW_LOG_TRACE = 4, /* libbpf's and libxdp's informational messages */
 };
 
 /* Messages above this level are dropped; default PW_LOG_INFO. */

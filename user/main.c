@@ -79,7 +79,8 @@ static void usage(FILE *f)
 		"                         (default %s)\n"
 		"      --interval SECS    seconds between polls, 0.1 to 60 (default 1)\n"
 		"      --pin-dir DIR      where maps are pinned (default %s)\n"
-		"  -v, --verbose          debug logging (twice: libbpf's too)\n"
+		"  -v, --verbose          debug logging, with libbpf's and libxdp's warnings;\n"
+		"                         twice: all of their messages too\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n"
 		"\n"
@@ -370,10 +371,14 @@ static struct iface *find_iface(struct daemon *d, const char *name)
 
 static void detach_iface(struct daemon *d, struct iface *f)
 {
+	int err;
+
 	if (!f->st.attached)
 		return;
-	if (pw_detach(d->att, f->st.name, f->st.mode))
-		pw_warn("detach from %s failed (already gone?)", f->st.name);
+	err = pw_detach(d->att, f->st.name, f->st.mode);
+
+	if (err)
+		pw_warn("detach from %s failed: %s", f->st.name, strerror(-err));
 	else
 		pw_info("detached from %s", f->st.name);
 	pw_bpf_iface_del(d->bpf, f->st.ifindex);
@@ -411,8 +416,6 @@ static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 		f->st.ifindex = if_nametoindex(f->st.name);
 		pw_info("attached to %s in %s mode", f->st.name, used);
 	}
-	if (failed)
-		return -1;
 	for (size_t i = 0; i < d->n_ifaces; i++) {
 		if (!d->ifaces[i].wanted) {
 			detach_iface(d, &d->ifaces[i]);
@@ -424,7 +427,7 @@ static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 	for (size_t i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].st.attached && pw_bpf_iface_add(d->bpf, d->ifaces[i].st.ifindex))
 			pw_warn("cannot count interface %s", d->ifaces[i].st.name);
-	return 0;
+	return failed ? -1 : 0;
 }
 
 static int start_http(struct daemon *d, const char *listen)
@@ -517,7 +520,9 @@ static int reopen_events(struct daemon *d)
 
 static void do_reload(struct daemon *d)
 {
+	const struct pw_config *ncfg;
 	struct pw_config cfg;
+	bool failed = false;
 	char err[1024];
 	size_t v4, v6;
 	int e;
@@ -534,29 +539,51 @@ static void do_reload(struct daemon *d)
 		pw_config_free(&cfg);
 		return;
 	}
-	if (strcmp(cfg.pin_dir, d->pin_dir))
-		pw_warn("pin_dir changed: takes effect at the next start");
 	pw_config_count(&cfg, &v4, &v6);
-	if (sync_ifaces(d, &cfg))
-		pw_warn("some interfaces could not be attached; see above");
-	if (strcmp(cfg.listen, d->listen)) {
-		pw_http_stop(d->http);
-		d->http = NULL;
-		if (start_http(d, cfg.listen))
-			pw_err("metrics are not served until the listen address is fixed");
-	}
-	d->interval = cfg.interval;
+	/* Prefixes first: the only step that can refuse the new config as a whole. */
 	e = pw_poller_apply(&d->pl, &cfg, mono_now());
 	if (e) {
-		pw_err("reload refused, keeping the running prefixes: %s", strerror(-e));
+		pw_err("reload refused, keeping the running config: cannot load the prefixes: %s",
+		       strerror(-e));
 		pw_config_free(&cfg);
 		d->reloads_failed++;
 		return;
 	}
-	if (pw_watch_sync(&d->watch, &d->pl, wall_now()))
+	/* From here the new config is live; what cannot follow it is logged and counted. */
+	ncfg = &d->pl.cfg;
+	if (pw_watch_sync(&d->watch, &d->pl, wall_now())) {
 		pw_err("out of memory rebuilding the detectors");
-	if (strcmp(d->pl.cfg.event_log, d->event_log) || strcmp(d->pl.cfg.on_event, d->events.on_event))
-		reopen_events(d);
+		failed = true;
+	}
+	if (strcmp(ncfg->pin_dir, d->pin_dir))
+		pw_warn("pin_dir changed to %s: takes effect at the next start", ncfg->pin_dir);
+	if (ncfg->mode != d->mode) {
+		pw_warn("mode changed to %s: applies to interfaces attached from now on",
+			pw_mode_name(ncfg->mode));
+		d->mode = ncfg->mode;
+	}
+	if (sync_ifaces(d, ncfg)) {
+		pw_err("reload: some interfaces could not be attached; see above");
+		failed = true;
+	}
+	if (strcmp(ncfg->listen, d->listen)) {
+		pw_http_stop(d->http);
+		d->http = NULL;
+		if (start_http(d, ncfg->listen)) {
+			pw_err("metrics are not served until the listen address is fixed");
+			failed = true;
+		}
+	}
+	d->interval = ncfg->interval;
+	if ((strcmp(ncfg->event_log, d->event_log) || strcmp(ncfg->on_event, d->events.on_event)) &&
+	    reopen_events(d))
+		failed = true;
+	if (failed) {
+		d->reloads_failed++;
+		pw_warn("reloaded with errors: %zu groups, %zu IPv4 and %zu IPv6 prefixes",
+			d->pl.n_groups, v4, v6);
+		return;
+	}
 	d->reloads_ok++;
 	d->last_reload_ok = wall_now();
 	pw_info("reloaded: %zu groups, %zu IPv4 and %zu IPv6 prefixes", d->pl.n_groups, v4, v6);
@@ -624,7 +651,10 @@ static int cmd_run(struct cli *c)
 		pw_err("%s", err);
 		goto out_bpf;
 	}
-	/* Prefixes first, so no packet is counted as unmatched while they are filled. */
+	/*
+	 * Attaching loads the object through libxdp, which creates the maps; the prefixes are
+	 * filled right after, and frames seen in between count as unmatched.
+	 */
 	if (sync_ifaces(&d, &cfg)) {
 		pw_err("cannot attach to every interface; stopping");
 		goto out_detach;
@@ -711,7 +741,7 @@ int main(int argc, char **argv)
 	ret = parse_cli(argc, argv, &c);
 	if (ret)
 		return ret;
-	pw_log_set_level(c.verbose ? PW_LOG_DEBUG : PW_LOG_INFO);
+	pw_log_set_level(c.verbose >= 2 ? PW_LOG_TRACE : c.verbose ? PW_LOG_DEBUG : PW_LOG_INFO);
 	if (!strcmp(c.cmd, "check"))
 		return cmd_check(&c);
 	if (!strcmp(c.cmd, "replay")) {

@@ -118,6 +118,8 @@ static int compute(struct pw_poller *pl, struct pw_counter *in_prefix, struct pw
 			c.packets += in_prefix[pl->g[g].outer[k]].packets;
 			c.bytes += in_prefix[pl->g[g].outer[k]].bytes;
 		}
+		c.packets += pl->g[g].offset.packets;
+		c.bytes += pl->g[g].offset.bytes;
 		in_group[g] = c;
 	}
 	free(sum);
@@ -383,6 +385,14 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	for (size_t i = 0; i < nn; i++)
 		pl->used[np[i].id] = 1;
 
+	/* Groups that stay continue from their count: remember it before the old view goes. */
+	for (size_t i = 0; i < cfg->n_groups; i++) {
+		ng[i].offset.packets = ng[i].offset.bytes = 0;
+		ng[i].in.packets = ng[i].in.bytes = UINT64_MAX; /* marks a new group */
+		for (size_t j = 0; j < pl->n_groups; j++)
+			if (!strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
+				ng[i].in = pl->g[j].in;
+	}
 	free_view(pl->p, pl->g, pl->n_groups);
 	if (pl->have_cfg)
 		pw_config_free(&pl->cfg);
@@ -405,8 +415,16 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 		if (inp && ing && compute(pl, inp, ing) == 0) {
 			for (size_t i = 0; i < nn; i++)
 				pl->p[i].in = inp[i];
-			for (size_t g = 0; g < pl->n_groups; g++)
-				pl->g[g].in = ing[g];
+			for (size_t g = 0; g < pl->n_groups; g++) {
+				struct pw_gview *gv = &pl->g[g];
+
+				if (gv->in.packets != UINT64_MAX || gv->in.bytes != UINT64_MAX) {
+					gv->offset.packets = gv->in.packets - ing[g].packets;
+					gv->offset.bytes = gv->in.bytes - ing[g].bytes;
+				} else {
+					gv->in = ing[g];
+				}
+			}
 		}
 		free(inp);
 		free(ing);

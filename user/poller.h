@@ -50,6 +50,11 @@ struct pw_gview {
 	size_t n_outer;
 	struct pw_counter in; /* inclusive count since start */
 	struct pw_rate rate;
+	/*
+	 * Added to the computed count (modulo 2^64) so a group that survives a reload
+	 * continues from where it was, even when its prefixes changed.
+	 */
+	struct pw_counter offset;
 };
 
 struct pw_poller {
@@ -74,8 +79,9 @@ void pw_poller_free(struct pw_poller *pl);
 /*
  * pw_poller_apply() - make @cfg the live configuration (the first, or a reload).
  * Takes ownership of @cfg's allocations on success. Prefixes that stay keep their id and
- * their counts; the counts of a removed prefix pass to its nearest enclosing prefix that
- * stays, so no inclusive count goes backwards. @now is the poll time used to settle the
+ * their counts; the counts of a removed prefix pass to its nearest enclosing prefix of the
+ * new set, so no inclusive count goes backwards; a group that stays (by name) continues
+ * from its count, whatever its prefixes became. @now is the poll time used to settle the
  * counts under the old set first. Returns 0, or -errno with nothing changed.
  */
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now);

@@ -307,9 +307,17 @@ static void test_inline_comments(void **state)
 	assert_prefix(&cfg.groups[0].prefixes[0], "10.0.0.0/8");
 	pw_config_free(&cfg);
 
-	/* Only ';' starts an inline comment: a '#' after a value is part of it. */
-	expect_error("hash inline", "[sensor]\nmode = skb # x\n", 2,
-		     "mode: 'skb # x' is not one of");
+	/* '#' after a value starts a comment too, so it never becomes part of a value. */
+	load_ok("hash inline", "[sensor]\ninterface = eth0 # uplink\nmode = skb # x\n"
+		"[group a]\nprefix = 10.0.0.0/8 # ten\n",
+		&cfg);
+	assert_int_equal(cfg.n_ifaces, 1);
+	assert_string_equal(cfg.ifaces[0], "eth0");
+	assert_int_equal(cfg.mode, PW_MODE_SKB);
+	pw_config_free(&cfg);
+	/* A listen address must be numeric: the daemon does not resolve names. */
+	expect_error("listen by name", "[sensor]\nlisten = localhost:9473\n", 2,
+		     "listen: 'localhost' is not a numeric address");
 }
 
 static void test_bom(void **state)

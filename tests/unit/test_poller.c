@@ -610,14 +610,16 @@ static void test_reused_id_starts_at_zero(void **state)
 	assert_int_equal(f.c[old].packets, 9); /* the raw counter still holds the old counts */
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 0);
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 0);
-	assert_int_equal(group(&pl, "a")->in.packets, 1);
+	/* The group stays: it continues from its 10 packets (8 polled, 2 settled at reload). */
+	assert_int_equal(group(&pl, "a")->in.packets, 10);
 
 	deliver(&f, "203.0.113.9", 2, 50);
 	poll_ok(&pl, 13);
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 2);
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 100);
 	assert_true(entry(&pl, "203.0.113.0/24")->rate.pps == 2);
-	assert_int_equal(group(&pl, "a")->in.packets, 3);
+	assert_int_equal(group(&pl, "a")->in.packets, 12);
+	assert_true(group(&pl, "a")->rate.pps == 2);
 	pw_poller_free(&pl);
 }
 
@@ -844,6 +846,51 @@ static void test_source_errors(void **state)
 	pw_poller_free(&pl);
 }
 
+
+/* A group that stays continues from its count when its prefixes shrink, grow or change. */
+static void test_group_monotonic_across_reloads(void **state)
+{
+	struct pw_config cfg;
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.51.100.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	deliver(&f, "192.0.2.1", 2, 100);
+	deliver(&f, "198.51.100.1", 3, 100);
+	poll_ok(&pl, 11);
+	assert_int_equal(group(&pl, "g")->in.packets, 5);
+
+	/* Shrink: the dropped prefix's 3 packets stay in the group's count. */
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(group(&pl, "g")->in.packets, 5);
+	assert_int_equal(group(&pl, "g")->in.bytes, 500);
+	deliver(&f, "192.0.2.9", 1, 100);
+	poll_ok(&pl, 13);
+	assert_int_equal(group(&pl, "g")->in.packets, 6);
+	assert_true(group(&pl, "g")->rate.pps == 1);
+
+	/* Grow to an enclosing /16 that brings no history of its own: no jump either. */
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.0.0/16", "192.0.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 14);
+	assert_int_equal(group(&pl, "g")->in.packets, 6);
+	deliver(&f, "192.0.9.9", 4, 100);
+	poll_ok(&pl, 15);
+	assert_int_equal(group(&pl, "g")->in.packets, 10);
+	assert_true(group(&pl, "g")->rate.pps == 4);
+
+	/* A group that is new starts from what its prefixes hold. */
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.0.0/16", "192.0.2.0/24", NULL);
+	add_group(&cfg, "h", PW_EXPORT_PREFIX, "192.0.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 16);
+	assert_int_equal(group(&pl, "g")->in.packets, 10);
+	assert_int_equal(group(&pl, "h")->in.packets, 3);
+	pw_poller_free(&pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -856,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_reload_in_flight),
 		cmocka_unit_test(test_reload_keeps_ids),
 		cmocka_unit_test(test_reused_id_starts_at_zero),
+		cmocka_unit_test(test_group_monotonic_across_reloads),
 		cmocka_unit_test(test_reused_id_later_reload),
 		cmocka_unit_test(test_reused_id_same_reload_nested),
 		cmocka_unit_test(test_ipv6_alongside_ipv4),
