@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include "attach.h"
@@ -105,4 +107,63 @@ void pw_attacher_free(struct pw_attacher *a)
 		return;
 	xdp_program__close(a->prog);
 	free(a);
+}
+
+/* True when the program @prog_fd uses the map whose id is @map_id. */
+static bool uses_map(int prog_fd, uint32_t map_id)
+{
+	uint32_t ids[64];
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (uint64_t)(unsigned long)ids;
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
+int pw_remove_stale(const char *ifname, const char *pin_dir)
+{
+	struct bpf_map_info minfo = { 0 };
+	uint32_t mlen = sizeof(minfo);
+	struct xdp_multiprog *mp;
+	unsigned int ifindex = if_nametoindex(ifname);
+	char path[4200];
+	int removed = 0, fd;
+
+	if (!ifindex)
+		return 0;
+	snprintf(path, sizeof(path), "%s/pw_counters", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	mp = xdp_multiprog__get_from_ifindex((int)ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		struct xdp_program *p = xdp_multiprog__main_prog(mp);
+
+		if (p && uses_map(xdp_program__fd(p), minfo.id) && !xdp_multiprog__detach(mp))
+			removed = 1;
+	} else {
+		struct xdp_program *p;
+
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			if (uses_map(xdp_program__fd(p), minfo.id) &&
+			    !xdp_program__detach(p, (int)ifindex, xdp_multiprog__attach_mode(mp), 0)) {
+				removed = 1;
+				break;
+			}
+	}
+	xdp_multiprog__close(mp);
+	return removed;
 }

@@ -22,6 +22,13 @@ int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mod
 	      const char **used, char *err, size_t errlen);
 /* Detach from @ifname (mode as returned by pw_attach). Returns 0 or -errno. */
 int pw_detach(struct pw_attacher *a, const char *ifname, const char *used);
+/*
+ * Remove from @ifname a prefixwatch program that an earlier run left attached when it was
+ * killed: only one whose maps are those pinned under @pin_dir (so another instance's
+ * program, pinned elsewhere, is never touched). Returns 1 when one was removed, else 0.
+ */
+int pw_remove_stale(const char *ifname, const char *pin_dir);
+
 /* True once libxdp has loaded the object (maps usable). */
 int pw_attacher_loaded(struct pw_attacher *a);
 void pw_attacher_free(struct pw_attacher *a);

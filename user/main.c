@@ -268,7 +268,9 @@ static int cmd_check(const struct cli *c)
 
 struct iface {
 	struct pw_iface_state st;
+	struct pw_counter base; /* counts of earlier lives of the interface (deleted, re-created) */
 	bool wanted;
+	bool warned;		/* a failed re-attach was logged */
 };
 
 struct daemon {
@@ -459,6 +461,44 @@ static int capacity_ok(struct daemon *d, const struct pw_config *cfg, char *err,
 	return 0;
 }
 
+/*
+ * An interface that disappears (deleted, or moved away) loses its XDP program with it:
+ * note it, keep counting elsewhere, and attach again when an interface of that name is
+ * back. Its counters continue across its lives.
+ */
+static void check_ifaces(struct daemon *d)
+{
+	char err[512];
+
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		struct iface *f = &d->ifaces[i];
+		unsigned int idx = if_nametoindex(f->st.name);
+		const char *used;
+
+		if (f->st.attached && idx != f->st.ifindex) {
+			pw_warn("interface %s disappeared; counting goes on elsewhere, and it is attached again when it returns",
+				f->st.name);
+			pw_bpf_iface_del(d->bpf, f->st.ifindex);
+			f->base = f->st.c;
+			f->st.attached = false;
+			f->warned = false;
+		}
+		if (f->st.attached || !idx)
+			continue;
+		if (pw_attach(d->att, f->st.name, d->mode, &used, err, sizeof(err))) {
+			if (!f->warned)
+				pw_warn("interface %s is back but %s", f->st.name, err);
+			f->warned = true;
+			continue;
+		}
+		f->st.attached = true;
+		f->st.mode = used;
+		f->st.ifindex = idx;
+		pw_bpf_iface_add(d->bpf, idx);
+		pw_info("interface %s is back: attached again in %s mode", f->st.name, used);
+	}
+}
+
 static void do_poll(struct daemon *d)
 {
 	struct pw_export_input in = { 0 };
@@ -474,9 +514,16 @@ static void do_poll(struct daemon *d)
 	pw_events_reap(&d->events);
 	if (pw_bpf_read_classes(d->bpf, in.classes))
 		pw_warn("cannot read class counters");
-	for (size_t i = 0; i < d->n_ifaces; i++)
-		if (d->ifaces[i].st.attached)
-			pw_bpf_iface_read(d->bpf, d->ifaces[i].st.ifindex, &d->ifaces[i].st.c);
+	check_ifaces(d);
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		struct iface *f = &d->ifaces[i];
+		struct pw_counter c;
+
+		if (f->st.attached && pw_bpf_iface_read(d->bpf, f->st.ifindex, &c) == 0) {
+			f->st.c.packets = f->base.packets + c.packets;
+			f->st.c.bytes = f->base.bytes + c.bytes;
+		}
+	}
 	d->poll_seconds = mono_now() - t0;
 	if (!d->http)
 		return;
@@ -651,6 +698,10 @@ static int cmd_run(struct cli *c)
 		pw_err("%s", err);
 		goto out_bpf;
 	}
+	for (size_t i = 0; i < cfg.n_ifaces; i++)
+		if (pw_remove_stale(cfg.ifaces[i], d.pin_dir))
+			pw_warn("removed the prefixwatch program an earlier run left attached to %s",
+				cfg.ifaces[i]);
 	/*
 	 * Attaching loads the object through libxdp, which creates the maps; the prefixes are
 	 * filled right after, and frames seen in between count as unmatched.
