@@ -42,6 +42,15 @@ eq "bad --mode exits 2" "$(status "$PW" run -c "$TMP/good.ini" -m turbo)" 2
 eq "bad --interval exits 2" "$(status "$PW" run -c "$TMP/good.ini" --interval 0)" 2
 eq "bad --listen exits 2" "$(status "$PW" run -c "$TMP/good.ini" -l nowhere)" 2
 
+# One prefix more than the maps hold: refused by check, naming the limit.
+awk 'BEGIN { for (i = 0; i <= 1048576; i++) printf "11.%d.%d.%d/32\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$TMP/big.prefixes"
+printf '[group big]\nprefix_file = big.prefixes\n' >"$TMP/big.ini"
+eq "check refuses more prefixes than the maps hold" "$(status "$PW" check -c "$TMP/big.ini")" 2
+check "and names the limit" grep -q "1048577 IPv4 and 0 IPv6 distinct prefixes: more than the maps allow (at most 1048576 IPv4" "$TMP/err"
+head -n 1048576 "$TMP/big.prefixes" >"$TMP/full.prefixes"
+printf '[group big]\nprefix_file = full.prefixes\n' >"$TMP/full.ini"
+eq "check accepts exactly the limit" "$(status "$PW" check -c "$TMP/full.ini")" 0
+
 need_root
 setup_net || { not_ok "create namespaces and veth"; exit 1; }
 eq "run on a missing interface exits 1" \
