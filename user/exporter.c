@@ -192,6 +192,8 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 	family(b, "prefixwatch_poll_duration_seconds", "gauge",
 	       "Time the last poll of the counters took.");
 	pw_buf_printf(b, "prefixwatch_poll_duration_seconds %.9f\n", in->poll_seconds);
+	family(b, "prefixwatch_polls_total", "counter", "Polls of the counters since start.");
+	pw_buf_printf(b, "prefixwatch_polls_total %llu\n", (unsigned long long)in->polls);
 	family(b, "prefixwatch_config_reloads_total", "counter",
 	       "Configuration reloads, by result.");
 	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"success\"} %llu\n",

@@ -41,6 +41,7 @@ struct pw_export_input {
 	uint64_t reloads_ok, reloads_failed;
 	double last_reload_ok; /* Unix seconds */
 	double poll_seconds;   /* duration of the last poll */
+	uint64_t polls;	       /* polls since start */
 	/* Optional: more families (the detectors'), appended to the page. */
 	void (*extra)(void *ctx, struct pw_buf *out);
 	void *extra_ctx;

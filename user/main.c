@@ -302,6 +302,7 @@ struct daemon {
 	uint64_t reloads_ok, reloads_failed;
 	double last_reload_ok;
 	double poll_seconds;
+	uint64_t polls;
 	char event_log[PATH_MAX];
 };
 
@@ -536,6 +537,7 @@ static void do_poll(struct daemon *d)
 		}
 	}
 	d->poll_seconds = mono_now() - t0;
+	d->polls++;
 	if (!d->http)
 		return;
 	struct pw_iface_state states[PW_MAX_INTERFACES];
@@ -549,6 +551,7 @@ static void do_poll(struct daemon *d)
 	in.reloads_failed = d->reloads_failed;
 	in.last_reload_ok = d->last_reload_ok;
 	in.poll_seconds = d->poll_seconds;
+	in.polls = d->polls;
 	in.extra = pw_watch_render;
 	in.extra_ctx = &d->watch;
 	pw_render_metrics(&in, &page);

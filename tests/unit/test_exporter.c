@@ -301,6 +301,7 @@ static const struct family full_page[] = {
 		"prefixwatch_attached{interface=\"a\\\"b\\\\c\",mode=\"skb\"} 1") },
 	{ "prefixwatch_poll_duration_seconds", "gauge",
 	  LINES("prefixwatch_poll_duration_seconds 0.000123000") },
+	{ "prefixwatch_polls_total", "counter", LINES("prefixwatch_polls_total 42") },
 	{ "prefixwatch_config_reloads_total", "counter",
 	  LINES("prefixwatch_config_reloads_total{result=\"success\"} 2",
 		"prefixwatch_config_reloads_total{result=\"failure\"} 1") },
@@ -322,6 +323,7 @@ static void fill_input(struct pw_export_input *in, const struct pw_poller *pl)
 	in->reloads_failed = 1;
 	in->last_reload_ok = 1700000000.5;
 	in->poll_seconds = 0.000123;
+	in->polls = 42;
 }
 
 static void test_full_page(void **state)
@@ -446,6 +448,7 @@ static void test_page_without_poller(void **state)
 		{ "prefixwatch_attached", "gauge", NONE },
 		{ "prefixwatch_poll_duration_seconds", "gauge",
 		  LINES("prefixwatch_poll_duration_seconds 0.000000000") },
+		{ "prefixwatch_polls_total", "counter", LINES("prefixwatch_polls_total 0") },
 		{ "prefixwatch_config_reloads_total", "counter",
 		  LINES("prefixwatch_config_reloads_total{result=\"success\"} 0",
 			"prefixwatch_config_reloads_total{result=\"failure\"} 0") },
