@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* detector.c - flood, loss and instability alarms on one rate series. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detector.h"
@@ -180,6 +181,41 @@ static void step_unstable(struct pw_detector *d, const struct pw_detect_cfg *c, 
 		emit(d, ev, n, PW_ALARM_UNSTABLE, false, now, pps, bps);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, unsigned int n, double *tmp)
+{
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/*
+ * During warm-up the baseline is the median of the intervals seen so far, and the spread
+ * their median absolute deviation: one early spike or gap does not set the normal level.
+ */
+static void learn_warm(struct pw_detector *d, double pps, double bps)
+{
+	double tmp[PW_WARM_SAMPLES], dev[PW_WARM_SAMPLES], mad;
+	unsigned int n;
+
+	d->warm_pps[d->n_warm % PW_WARM_SAMPLES] = pps;
+	d->warm_bps[d->n_warm % PW_WARM_SAMPLES] = bps;
+	d->n_warm++;
+	n = d->n_warm < PW_WARM_SAMPLES ? d->n_warm : PW_WARM_SAMPLES;
+	d->base_pps = median(d->warm_pps, n, tmp);
+	d->base_bps = median(d->warm_bps, n, tmp);
+	for (unsigned int i = 0; i < n; i++)
+		dev[i] = fabs(d->warm_pps[i] - d->base_pps);
+	mad = median(dev, n, tmp) * 1.4826; /* a standard deviation, for normal noise */
+	d->var_pps = mad * mad;
+}
+
 int pw_detector_step(struct pw_detector *d, const struct pw_detect_cfg *c, double now, double dt,
 		     double pps, double bps, struct pw_event *ev)
 {
@@ -189,24 +225,18 @@ int pw_detector_step(struct pw_detector *d, const struct pw_detect_cfg *c, doubl
 
 	if (!(dt > 0) || !isfinite(pps) || !isfinite(bps))
 		return 0;
-	if (d->age == 0) {
-		d->base_pps = pps;
-		d->base_bps = bps;
-		d->var_pps = pps / dt; /* Poisson until measured */
-	}
 	step_flood(d, c, warm, now, pps, bps, ev, &n);
 	step_loss(d, c, warm, now, dt, pps, bps, ev, &n);
 	step_unstable(d, c, now, pps, bps, ev, &n);
 
 	/* Learn only from intervals that look normal: an alarm is never the new normal. */
-	if (warm)
-		alpha = dt / (d->age + dt);
-	else
-		alpha = dt / c->baseline_window;
+	alpha = dt / c->baseline_window;
 	if (alpha > 1)
 		alpha = 1;
-	if (!d->alarm[PW_ALARM_FLOOD] && !d->alarm[PW_ALARM_LOSS] && !d->flood_hi &&
-	    d->run_expect == 0) {
+	if (warm && !d->alarm[PW_ALARM_FLOOD] && !d->alarm[PW_ALARM_LOSS]) {
+		learn_warm(d, pps, bps);
+	} else if (!d->alarm[PW_ALARM_FLOOD] && !d->alarm[PW_ALARM_LOSS] && !d->flood_hi &&
+		   d->run_expect == 0) {
 		double dev = pps - d->base_pps;
 
 		d->base_pps += alpha * dev;

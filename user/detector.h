@@ -50,6 +50,9 @@ struct pw_event {
 	double pps, bps, baseline_pps, baseline_bps;
 };
 
+/* Warm-up samples kept for the median that seeds the baseline. */
+#define PW_WARM_SAMPLES 64
+
 /* Longest history of loss starts kept for the unstable alarm. */
 #define PW_LOSS_HISTORY 64
 
@@ -66,6 +69,8 @@ struct pw_detector {
 	unsigned int n_loss_starts;
 	double last_loss_end;
 	double last_pps, last_bps;
+	double warm_pps[PW_WARM_SAMPLES], warm_bps[PW_WARM_SAMPLES];
+	unsigned int n_warm; /* samples taken during warm-up (the ring holds the last 64) */
 };
 
 void pw_detector_init(struct pw_detector *d);
