@@ -130,7 +130,8 @@ test-e2e: all
 
 # The detection evaluation: labelled scenarios replayed at default settings.
 eval: all
-	$(Q)mkdir -p $(BUILD)/eval && $(BUILD)/tests/pweval $(BUILD)/prefixwatch $(BUILD)/eval
+	$(Q)mkdir -p $(BUILD)/eval && PW_ATTACKS_DIR=../shared/data/attacks \
+		$(BUILD)/tests/pweval $(BUILD)/prefixwatch $(BUILD)/eval
 
 demo: all
 	$(Q)tests/demo.sh $(BUILD)

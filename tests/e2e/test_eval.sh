@@ -11,4 +11,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 WORK=$(mktemp -d /tmp/prefixwatch-eval.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-"$ROOT/$BUILD/tests/pweval" "$ROOT/$BUILD/prefixwatch" "$WORK"
+PW_ATTACKS_DIR=${PW_ATTACKS_DIR:-$ROOT/../shared/data/attacks} \
+	"$ROOT/$BUILD/tests/pweval" "$ROOT/$BUILD/prefixwatch" "$WORK"

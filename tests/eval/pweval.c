@@ -12,6 +12,7 @@
  *
  * PWEVAL_SEED=N draws other random traffic for the same scenarios (default 0).
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdbool.h>
 #include <pcap/pcap.h>
@@ -58,12 +59,21 @@ struct expect {
 };
 /* Delays are in intervals of 1 s, the default: max_delay 2 means "within 2 intervals". */
 
+/* A real attack capture laid over the background: its frames, destination rewritten to
+ * @dst, repeated in order at @pps from @at for @len seconds. */
+struct attack_spec {
+	const char *file; /* in $PW_ATTACKS_DIR (default ../shared/data/attacks) */
+	const char *dst;
+	double at, len, pps;
+};
+
 struct scenario {
 	const char *name;
 	double duration;
 	bool benign;
 	struct group_spec groups[MAX_GROUPS];
 	struct expect exp[MAX_EXPECT];
+	struct attack_spec attack;
 };
 
 #define G(n, p, d, r) .name = n, .prefix = p, .dst = d, .pps = r
@@ -135,6 +145,19 @@ static const struct scenario scenarios[] = {
 	    { G("web", "210.52.109.0/24", "210.52.109.5", 50), .ph = { { 300, 60, 10, 0 } } },
 	    { G("big", "10.0.0.0/8", "10.20.30.40", 1000) } },
 	  { FLOODX(1, 300, 60, 10, 0, 0) } },
+	/* Real attacks (../shared/data/attacks), retargeted into the watched prefix. */
+	{ "attack-synflood-20x", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } },
+	  { FLOODX(0, 300, 30, 20, 0, 0) },
+	  { "pkt.TCP.synflood.spoofed.pcap", "175.45.177.80", 300, 30, 3800 } },
+	{ "attack-dns-amp-fragments", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } },
+	  { FLOODX(0, 300, 60, 6, 0, 0) },
+	  { "amp.dns.RRSIG.fragmented.pcap", "175.45.176.53", 300, 60, 1000 } },
+	{ "attack-snmp-amp-20s", 500, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } },
+	  { FLOODX(0, 300, 20, 11, 0, 0) },
+	  { "amp.UDP.snmp.src161.pcapng", "175.45.176.161", 300, 20, 2000 } },
 	{ "ipv6", 800, false,
 	  { { G("v6", "2001:db8::/32", "2001:db8::53", 200),
 	      .ph = { { 300, 60, 20, 0 }, { 500, 120, 0, 0 } } } },
@@ -216,8 +239,64 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct attack_frames {
+	struct frame *f;
+	size_t n, next;
+};
+
+static void retarget(struct frame *f, const char *dst)
+{
+	size_t off = 12;
+	uint16_t proto;
+
+	for (int tags = 0; tags <= 2 && off + 2 <= f->len; tags++) {
+		proto = (uint16_t)(f->data[off] << 8 | f->data[off + 1]);
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		off += 4;
+	}
+	if (off + 2 > f->len || (f->data[off] << 8 | f->data[off + 1]) != ETH_P_IP)
+		return;
+	off += 2;
+	if (off + 20 <= f->len && (f->data[off] >> 4) == 4)
+		inet_pton(AF_INET, dst, f->data + off + 16);
+}
+
+/* 1: loaded; 0: the file is not there (skip); -1: unusable. */
+static int load_attack(const struct attack_spec *a, struct attack_frames *af)
+{
+	const char *dir = getenv("PW_ATTACKS_DIR") ? getenv("PW_ATTACKS_DIR")
+						   : "../shared/data/attacks";
+	char path[1024], err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, a->file);
+	if (access(path, R_OK))
+		return 0;
+	p = pcap_open_offline(path, err);
+	if (!p || pcap_datalink(p) != DLT_EN10MB) {
+		if (p)
+			pcap_close(p);
+		return -1;
+	}
+	while (pcap_next_ex(p, &h, &data) == 1 && af->n < 50000) {
+		struct frame *f;
+
+		af->f = realloc(af->f, (af->n + 1) * sizeof(*af->f));
+		f = &af->f[af->n++];
+		f->len = h->caplen < FRAME_MAX ? h->caplen : FRAME_MAX;
+		memcpy(f->data, data, f->len);
+		retarget(f, a->dst);
+	}
+	pcap_close(p);
+	return af->n ? 1 : -1;
+}
+
 static int write_capture(const struct scenario *s, const char *path, long *frames)
 {
+	struct attack_frames af = { 0 };
 	struct gstate st[MAX_GROUPS] = { 0 };
 	static struct frame f[MAX_GROUPS];
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
@@ -228,6 +307,11 @@ static int write_capture(const struct scenario *s, const char *path, long *frame
 
 	if (!d)
 		return -1;
+	if (s->attack.file && load_attack(&s->attack, &af) != 1) {
+		pcap_dump_close(d);
+		pcap_close(p);
+		return -1;
+	}
 	*frames = 0;
 	for (int g = 0; g < MAX_GROUPS && s->groups[g].name; g++) {
 		frame_eth(&f[g], strchr(s->groups[g].dst, ':') ? ETH_P_IPV6 : ETH_P_IP);
@@ -255,6 +339,20 @@ static int write_capture(const struct scenario *s, const char *path, long *frame
 				n++;
 			}
 		}
+		if (af.n && t >= s->attack.at && t < s->attack.at + s->attack.len) {
+			long k = poisson(s->attack.pps * STEP);
+
+			if (n + (size_t)k > cap) {
+				cap = (n + (size_t)k) * 2 + 64;
+				times = realloc(times, cap * sizeof(*times) * 2);
+				who = realloc(who, cap * sizeof(*who) * 2);
+			}
+			for (long i = 0; i < k; i++) {
+				times[n] = t + STEP * uniform();
+				who[n] = -1;
+				n++;
+			}
+		}
 		/* Sort this step's arrivals by time (group kept with its time). */
 		{
 			double *pairs = malloc(n * 2 * sizeof(double) + 1);
@@ -268,11 +366,12 @@ static int write_capture(const struct scenario *s, const char *path, long *frame
 				struct pcap_pkthdr h;
 				double ts = T0 + pairs[2 * i];
 				int g = (int)pairs[2 * i + 1];
+				const struct frame *fr = g >= 0 ? &f[g] : &af.f[af.next++ % af.n];
 
 				h.ts.tv_sec = (time_t)ts;
 				h.ts.tv_usec = (suseconds_t)((ts - floor(ts)) * 1e6);
-				h.caplen = h.len = (bpf_u_int32)f[g].len;
-				pcap_dump((u_char *)d, &h, f[g].data);
+				h.caplen = h.len = (bpf_u_int32)fr->len;
+				pcap_dump((u_char *)d, &h, fr->data);
 			}
 			*frames += (long)n;
 			free(pairs);
@@ -280,6 +379,7 @@ static int write_capture(const struct scenario *s, const char *path, long *frame
 	}
 	free(times);
 	free(who);
+	free(af.f);
 	pcap_dump_close(d);
 	pcap_close(p);
 	return 0;
@@ -391,6 +491,22 @@ int main(int argc, char **argv)
 		snprintf(cap, sizeof(cap), "%s/%s.pcap", argv[2], s->name);
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", argv[2], s->name);
 		rng = (0x9e3779b97f4a7c15ULL + seed) ^ (si * 0x2545F4914F6CDD1DULL);
+		if (s->attack.file) {
+			struct attack_frames probe = { 0 };
+			int r = load_attack(&s->attack, &probe);
+
+			free(probe.f);
+			if (r == 0 && !(getenv("CI") && !strcmp(getenv("CI"), "true"))) {
+				printf("ok %d - %s # SKIP %s not present (shared data)\n", ++tap, s->name,
+				       s->attack.file);
+				continue;
+			}
+			if (r != 1) {
+				printf("not ok %d - %s: cannot read %s\n", ++tap, s->name, s->attack.file);
+				all_ok = false;
+				continue;
+			}
+		}
 		if (write_capture(s, cap, &frames) || write_config(s, cfg)) {
 			printf("not ok %d - %s: cannot write the capture\n", ++tap, s->name);
 			all_ok = false;
