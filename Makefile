@@ -3,13 +3,17 @@
 #
 #   make            install missing packages (as root), build everything under build/
 #   make check      build and run every test; ends with "N passed, N failed"
+#   make check SANITIZE=1   the same under ASan and UBSan, built apart in build/san/
 #   make demo       run the sensor on a virtual gateway of network namespaces
+#   make bench      measure lookups, polls, reloads and memory at up to 1M prefixes (root)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format     clang-format every source file
 #   make clean      remove build/
 #   V=1             show full commands
 
 VERSION    ?= 0.2.0
-BUILD      := build
+# Sanitized objects go to their own tree, so they never mix with plain ones.
+BUILD      := build$(if $(filter 1,$(SANITIZE)),/san)
 CLANG      ?= clang
 CC         ?= gcc
 BPFTOOL    ?= bpftool
@@ -38,7 +42,7 @@ endif
 # Debian 12 packages needed to build, test and run the demo.
 DEPS := clang llvm libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev bpftool \
         libmicrohttpd-dev libinih-dev libpcap-dev libcmocka-dev pkg-config \
-        netsniff-ng tcpreplay prometheus iproute2 curl clang-format
+        netsniff-ng tcpreplay prometheus iproute2 curl clang-format python3 libclang-rt-14-dev
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -49,15 +53,23 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/prefixwatch.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 
+# libFuzzer targets: clang's fuzzer runtime (libclang-rt-14-dev) with ASan and UBSan, built
+# from the pure userspace sources only (no BPF, no libbpf), each into its own binary.
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS  := user/config.c user/prefix.c user/detector.c
+FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -D_GNU_SOURCE \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Iuser
+FUZZ_SECONDS ?= 60
+
 .DELETE_ON_ERROR:
-.PHONY: all deps programs check test-unit test-bpf test-e2e demo eval format clean
+.PHONY: all deps programs check test-unit test-bpf test-e2e demo eval fuzz format clean
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory programs
 
 TOOLS      := $(BUILD)/tests/pcapgen $(BUILD)/tests/pweval
 
-programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) $(FUZZ_BINS)
 
 # Install whatever is missing, only when something is (needs root then).
 deps:
@@ -116,6 +128,16 @@ $(BUILD)/tests/pweval: tests/eval/pweval.c tests/bpf/frames.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-field-initializers $< -o $@ $(LDFLAGS) -lpcap -lm
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_SRCS) $(wildcard user/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRCS) -o $@ -linih -lm
+
+# Each fuzz target for FUZZ_SECONDS from its seeds and the corpus it grew before
+# (build/fuzz/corpus/); a crash leaves its input in build/fuzz/crashes/.
+fuzz: all
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) bash tests/e2e/test_fuzz_targets.sh
+
 check: all
 	$(Q)SANITIZE=$(SANITIZE) tests/run.sh $(BUILD)
 
@@ -135,6 +157,30 @@ eval: all
 
 demo: all
 	$(Q)tests/demo.sh $(BUILD)
+
+# The benchmark: its own BPF programs (floors, the LPM trie reference) on the real maps.
+.PHONY: bench
+BENCH := $(BUILD)/tests/bench/bench
+
+$(BUILD)/bench.bpf.o: tests/bench/bench.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/bench.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $(BUILD)/bench.tmp.bpf.o
+
+$(BUILD)/bench.skel.h: $(BUILD)/bench.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench >$@
+
+$(BENCH): tests/bench/bench.c tests/bench/tables.c tests/bench/tables.h tests/bpf/frames.h \
+	  $(BUILD)/bench.skel.h $(USER_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Itests/bench $(filter %.c %.o,$^) -o $@ \
+		$(LDFLAGS) $(LDLIBS) -lpthread
+
+bench: all $(BENCH)
+	$(Q)$(BENCH) $(BUILD)
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

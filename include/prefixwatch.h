@@ -48,25 +48,35 @@ enum pw_class {
 	PW_CLASS_MAX = 4,
 };
 
-/* LPM trie keys: prefix length in bits, then the address in network byte order. */
-struct pw_key_v4 {
-	__u32 prefixlen;
-	__u8 addr[4];
-};
+/*
+ * Prefix tables: a multibit trie in a BPF array, one per family and copy (pw_v4_0 ...).
+ *
+ * The array holds units of PW_UNIT_ENTRIES u32 entries, a cache line each. The first
+ * units are the first level, indexed by the address's top L1 bits: PW_L1_BITS, or for
+ * IPv4 tables of at least PW_V4_L1_LARGE_MIN prefixes PW_V4_L1_BITS_LARGE (DIR-24: every
+ * IPv4 prefix up to /24 is then found in one read). Every level under it is one unit,
+ * indexed by the address's next PW_STRIDE bits. An entry is PW_ENTRY_NONE (no prefix
+ * holds the addresses under it), PW_ENTRY_NEXT | u (look further, in unit u), or a
+ * prefix's counter id + 1: the most specific prefix holding every address under the entry
+ * (a prefix is expanded to the level it ends in, longest prefixes last). A lookup reads
+ * one entry per level and stops at the first that is not PW_ENTRY_NEXT: for IPv4 1 to 5
+ * (3 for a /24; with DIR-24 1 to 3), for IPv6 1 to 29 (9 for a /48).
+ */
+#define PW_L1_BITS 16
+#define PW_V4_L1_BITS_LARGE 24
+#define PW_V4_L1_LARGE_MIN (1U << 19)
+#define PW_STRIDE 4
+#define PW_UNIT_ENTRIES (1U << PW_STRIDE)
+#define PW_L1_UNITS ((1U << PW_L1_BITS) / PW_UNIT_ENTRIES)
+#define PW_ENTRY_NONE 0U
+#define PW_ENTRY_NEXT 0x80000000U
 
-struct pw_key_v6 {
-	__u32 prefixlen;
-	__u8 addr[16];
-};
-
-/* Value of a prefix table entry: the index of the prefix's counter in pw_counters. */
-struct pw_prefix_id {
-	__u32 id;
+/* A unit of a prefix table: one level of one trie node. */
+struct pw_unit {
+	__u32 e[PW_UNIT_ENTRIES];
 };
 
 _Static_assert(sizeof(struct pw_counter) == 16, "pw_counter layout");
-_Static_assert(sizeof(struct pw_key_v4) == 8, "pw_key_v4 layout");
-_Static_assert(sizeof(struct pw_key_v6) == 20, "pw_key_v6 layout");
-_Static_assert(sizeof(struct pw_prefix_id) == 4, "pw_prefix_id layout");
+_Static_assert(sizeof(struct pw_unit) == 64, "pw_unit layout");
 
 #endif /* PREFIXWATCH_H */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -316,6 +317,7 @@ static int set_prefix_file(struct parser *p, const char *v)
 	char path[PATH_MAX], err[256];
 	char *line = NULL;
 	size_t cap = 0;
+	struct stat st;
 	ssize_t len;
 	int lineno = 0, ret = 0;
 	FILE *f;
@@ -328,6 +330,15 @@ static int set_prefix_file(struct parser *p, const char *v)
 		snprintf(path, sizeof(path), "%s", v);
 	else if (snprintf(path, sizeof(path), "%s/%s", p->dir, v) >= (int)sizeof(path)) {
 		fail(p, "prefix_file: path too long");
+		return -1;
+	}
+	/*
+	 * A directory fails below as unreadable. Anything else that is not a plain file is
+	 * refused before it is opened: a FIFO would block the check or the reload for ever,
+	 * and /dev/zero would be read into memory without end in search of a line's end.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fail(p, "prefix_file: cannot read %s: not a regular file", path);
 		return -1;
 	}
 	f = fopen(path, "r");
@@ -558,7 +569,11 @@ static int open_section(struct parser *p, char *name)
 				return -1;
 			}
 		}
-		groups = realloc(cfg->groups, (cfg->n_groups + 1) * sizeof(*groups));
+		/* Doubling, at each power of two: one group more each time is quadratic. */
+		groups = cfg->groups;
+		if (!(cfg->n_groups & (cfg->n_groups - 1)))
+			groups = realloc(groups, (cfg->n_groups ? 2 * cfg->n_groups : 1) *
+							 sizeof(*groups));
 		if (!groups) {
 			fail(p, "out of memory");
 			return -1;

@@ -217,10 +217,14 @@ struct page {
 	int refs;
 };
 
+/* Connections served at once; more are refused (accepted and closed) at once. */
+#define PW_HTTP_MAX_CONNS 512
+
 struct pw_http {
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;
 	struct page *cur;
+	unsigned int conns; /* open connections; only MHD's one thread touches it */
 };
 
 static void page_put(struct pw_http *h, struct page *p)
@@ -330,6 +334,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
+/*
+ * libmicrohttpd stops accepting at its connection limit, leaving newcomers in the kernel's
+ * backlog: behind a flood of idle connections a scrape would wait for all of them to time
+ * out in turn. So the limit is enforced here instead, by refusing at accept, and
+ * libmicrohttpd's own limit (twice as high) is never reached: a newcomer is either served
+ * or closed at once, and service resumes at most one timeout after a flood stops.
+ */
+static enum MHD_Result admit(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	const struct pw_http *h = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return h->conns < PW_HTTP_MAX_CONNS ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct pw_http *h = cls;
+
+	(void)c;
+	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		h->conns++;
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		h->conns--;
+}
+
 int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
@@ -366,8 +399,10 @@ int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t er
 	 * One thread serves everyone from memory; bounded connections, per-connection
 	 * memory and idle time keep slow or greedy clients from growing the daemon.
 	 */
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-				ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
+	h->d = MHD_start_daemon(flags, 0, admit, h, on_request, h, MHD_OPTION_SOCK_ADDR,
+				ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)(2 * PW_HTTP_MAX_CONNS), MHD_OPTION_NOTIFY_CONNECTION,
+				on_connection, h,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,

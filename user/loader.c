@@ -2,10 +2,14 @@
 /* loader.c - the BPF object and its maps. */
 #include <errno.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,10 +22,30 @@
 /* Keys read per batch syscall: large enough to amortise, small enough to stay in cache. */
 #define PW_BATCH 8192
 
+/*
+ * Units of the levels under the first, per prefix of capacity: with 2, every set of IPv4
+ * prefixes up to /24 fits wherever they lie (a /24 needs at most 2 units of its own);
+ * with 4, every IPv6 set up to /32, and tables shaped like the IPv6 Internet's, which
+ * take 2.7 units a prefix at 200k prefixes and 3.8 at 1k. Under a /24 first level (large
+ * IPv4 tables) only prefixes longer than /24 take units, 2 at most: one unit for every
+ * 4 prefixes of capacity lets one prefix in 8 be longer than /24, wherever it lies (real
+ * tables hold almost none). 64 bytes a unit.
+ */
+#define PW_UNITS_PER_V4 2
+#define PW_UNITS_PER_V6 4
+#define PW_PREFIXES_PER_UNIT_V4_LARGE 4
+/* A few more for small tables, where fewer prefixes share a path. */
+#define PW_UNITS_SPARE 1024
+
+enum { PW_V4, PW_V6, PW_FAMILIES };
+
 struct pw_bpf {
 	struct prefixwatch *skel;
 	int ncpus;
 	uint32_t max_v4, max_v6;
+	/* per family: first-level bits, units of each table, units the live table uses */
+	unsigned int l1_bits[PW_FAMILIES];
+	uint32_t units[PW_FAMILIES], used[PW_FAMILIES];
 	char pin_dir[PATH_MAX];
 	bool pinned;
 	/* scratch for batched per-CPU reads */
@@ -34,8 +58,23 @@ const char *pw_bpf_prog_name(void)
 	return "prefixwatch";
 }
 
+/*
+ * Units of a table for @max prefixes: a first level of @l1_bits, then @per_prefix units per
+ * prefix, or one per @prefixes_per_unit prefixes when @per_prefix is 0.
+ */
+static int64_t table_units(uint32_t max, unsigned int l1_bits, unsigned int per_prefix,
+			   unsigned int prefixes_per_unit)
+{
+	int64_t pool = per_prefix ? (int64_t)per_prefix * max : max / prefixes_per_unit;
+	int64_t units = (1 << l1_bits) / PW_UNIT_ENTRIES + PW_UNITS_SPARE + pool;
+
+	/* Unit numbers must fit beside PW_ENTRY_NEXT. */
+	return units < (int64_t)PW_ENTRY_NEXT ? units : -E2BIG;
+}
+
 int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 {
+	int64_t units_v4, units_v6;
 	struct pw_bpf *b;
 	int err;
 
@@ -44,6 +83,24 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 		return -ENOMEM;
 	b->max_v4 = opts && opts->max_v4 ? opts->max_v4 : PW_MAX_PREFIXES_V4;
 	b->max_v6 = opts && opts->max_v6 ? opts->max_v6 : PW_MAX_PREFIXES_V6;
+	/*
+	 * A /24 first level costs 64 MB a table whatever the prefixes; from
+	 * PW_V4_L1_LARGE_MIN prefixes on, a /16 one would take as much, in three reads.
+	 */
+	b->l1_bits[PW_V4] = b->max_v4 >= PW_V4_L1_LARGE_MIN ? PW_V4_L1_BITS_LARGE : PW_L1_BITS;
+	b->l1_bits[PW_V6] = PW_L1_BITS;
+	if (b->l1_bits[PW_V4] == PW_V4_L1_BITS_LARGE)
+		units_v4 = table_units(b->max_v4, PW_V4_L1_BITS_LARGE, 0,
+				       PW_PREFIXES_PER_UNIT_V4_LARGE);
+	else
+		units_v4 = table_units(b->max_v4, PW_L1_BITS, PW_UNITS_PER_V4, 0);
+	units_v6 = table_units(b->max_v6, PW_L1_BITS, PW_UNITS_PER_V6, 0);
+	if (units_v4 < 0 || units_v6 < 0) {
+		err = -E2BIG;
+		goto err_free;
+	}
+	b->units[PW_V4] = (uint32_t)units_v4;
+	b->units[PW_V6] = (uint32_t)units_v6;
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0) {
 		err = b->ncpus ? b->ncpus : -EINVAL;
@@ -60,10 +117,11 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 		err = -errno;
 		goto err_free;
 	}
-	bpf_map__set_max_entries(b->skel->maps.pw_v4_0, b->max_v4);
-	bpf_map__set_max_entries(b->skel->maps.pw_v4_1, b->max_v4);
-	bpf_map__set_max_entries(b->skel->maps.pw_v6_0, b->max_v6);
-	bpf_map__set_max_entries(b->skel->maps.pw_v6_1, b->max_v6);
+	b->skel->rodata->pw_v4_l1_bits = b->l1_bits[PW_V4];
+	bpf_map__set_max_entries(b->skel->maps.pw_v4_0, b->units[PW_V4]);
+	bpf_map__set_max_entries(b->skel->maps.pw_v4_1, b->units[PW_V4]);
+	bpf_map__set_max_entries(b->skel->maps.pw_v6_0, b->units[PW_V6]);
+	bpf_map__set_max_entries(b->skel->maps.pw_v6_1, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_counters, b->max_v4 + b->max_v6);
 	*out = b;
 	return 0;
@@ -150,15 +208,189 @@ uint32_t pw_bpf_max_v6(const struct pw_bpf *b)
 	return b->max_v6;
 }
 
-/* Delete every key of an LPM table. */
-static int clear_table(int fd)
+unsigned int pw_bpf_v4_l1_bits(const struct pw_bpf *b)
 {
-	uint8_t key[sizeof(struct pw_key_v6)];
+	return b->l1_bits[PW_V4];
+}
 
-	while (bpf_map_get_next_key(fd, NULL, key) == 0) {
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
+void pw_bpf_table_units(const struct pw_bpf *b, uint32_t used[2], uint32_t size[2])
+{
+	for (int f = 0; f < PW_FAMILIES; f++) {
+		used[f] = b->used[f];
+		size[f] = b->units[f];
 	}
+}
+
+/*
+ * A table being written, through a mapping of its first units that grows as units are
+ * taken: a mapping of the whole table would count in our resident memory for as long as
+ * it stays, hundreds of MB at 1M prefixes, where the units in use are a fraction.
+ */
+struct table_writer {
+	int fd;
+	unsigned int l1_bits;
+	uint32_t units;	 /* in the table */
+	uint32_t mapped; /* units mapped at t */
+	struct pw_unit *t;
+};
+
+/* Map at least @need units of the table. Pointers into the old mapping go stale. */
+static int writer_map(struct table_writer *w, uint32_t need)
+{
+	const uint32_t per_page = (uint32_t)sysconf(_SC_PAGESIZE) / sizeof(struct pw_unit);
+	uint32_t want = need > 2 * w->mapped ? need : 2 * w->mapped;
+	void *m;
+
+	if (need <= w->mapped)
+		return 0;
+	want = (want + per_page - 1) / per_page * per_page;
+	if (want > w->units)
+		want = w->units;
+	if (w->t)
+		munmap(w->t, (size_t)w->mapped * sizeof(struct pw_unit));
+	w->t = NULL;
+	w->mapped = 0;
+	m = mmap(NULL, (size_t)want * sizeof(struct pw_unit), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 w->fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	w->t = m;
+	w->mapped = want;
+	return 0;
+}
+
+static void fill_entries(uint32_t *e, uint32_t n, uint32_t v)
+{
+	for (uint32_t i = 0; i < n; i++)
+		e[i] = v;
+}
+
+static unsigned int nibble(const uint8_t *a, unsigned int off)
+{
+	return off % 8 ? a[off / 8] & 0xf : a[off / 8] >> 4;
+}
+
+/*
+ * fill_table() - write the trie of @n prefixes, taken in the order of @order (every prefix
+ * after the shorter ones it is inside), into the table of @w; set @used to the units it
+ * takes.
+ *
+ * Controlled prefix expansion: a prefix is written into every entry of the level it ends
+ * in that it covers. Taken after them, a prefix overwrites the shorter ones it is inside,
+ * and a unit made under an entry starts as a copy of that entry, so every entry ends up
+ * holding the most specific prefix over it. Only the first level is cleared: every
+ * other unit is written whole when taken. Returns 0, -ENOSPC or -errno of mmap.
+ */
+static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const uint32_t *ids,
+		      const uint32_t *order, size_t n, uint32_t *used)
+{
+	const uint32_t l1_units = (1U << w->l1_bits) / PW_UNIT_ENTRIES;
+	uint32_t next = l1_units;
+	int err;
+
+	err = writer_map(w, 2 * l1_units < w->units ? 2 * l1_units : w->units);
+	if (err)
+		return err;
+	memset(w->t, 0, l1_units * sizeof(*w->t));
+	for (size_t k = 0; k < n; k++) {
+		const struct pw_prefix *p = &pfx[order[k]];
+		const uint32_t leaf = ids[order[k]] + 1;
+		const uint32_t top = w->l1_bits == 24 ? (uint32_t)p->addr[0] << 16 |
+								(uint32_t)p->addr[1] << 8 | p->addr[2] :
+							(uint32_t)p->addr[0] << 8 | p->addr[1];
+		/* The entry being followed, as (unit, slot): the mapping may move. */
+		uint32_t unit = top / PW_UNIT_ENTRIES, slot = top % PW_UNIT_ENTRIES;
+
+		if (p->len <= w->l1_bits) {
+			fill_entries(&w->t[unit].e[slot], 1U << (w->l1_bits - p->len), leaf);
+			continue;
+		}
+		for (unsigned int off = w->l1_bits;; off += PW_STRIDE) {
+			uint32_t e = w->t[unit].e[slot];
+
+			if (!(e & PW_ENTRY_NEXT)) {
+				if (next == w->units)
+					return -ENOSPC;
+				err = writer_map(w, next + 1);
+				if (err)
+					return err;
+				fill_entries(w->t[next].e, PW_UNIT_ENTRIES, e);
+				e = PW_ENTRY_NEXT | next++;
+				w->t[unit].e[slot] = e;
+			}
+			unit = e & ~PW_ENTRY_NEXT;
+			slot = nibble(p->addr, off);
+			if (p->len <= off + PW_STRIDE) {
+				fill_entries(&w->t[unit].e[slot], 1U << (off + PW_STRIDE - p->len),
+					     leaf);
+				break;
+			}
+		}
+	}
+	*used = next;
+	return 0;
+}
+
+/*
+ * Wait until no program still runs that may have read the old value of pw_active: XDP
+ * programs run inside RCU read-side sections, and MEMBARRIER_CMD_GLOBAL waits for an RCU
+ * grace period. After it the old table is idle, so the next reload may overwrite it, and
+ * every packet matched against the old set is in the counters.
+ */
+static void wait_for_readers(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&ts, NULL); /* nohz_full CPUs refuse it; 20 ms outlasts any packet */
+}
+
+/* Byte @d of the sort key of @p: its address bytes, then its length. */
+static unsigned int key_byte(const struct pw_prefix *p, unsigned int d, unsigned int addr_bytes)
+{
+	return d < addr_bytes ? p->addr[d] : p->len;
+}
+
+/*
+ * Sort the @n prefix indices at @idx, all of one family, by address then length: a radix
+ * sort (least significant byte first), linear in @n; nothing to do when already sorted.
+ */
+static int sort_prefixes(const struct pw_prefix *pfx, uint32_t *idx, size_t n,
+			 unsigned int addr_bytes)
+{
+	uint32_t *tmp, *src = idx, *dst;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		const struct pw_prefix *x = &pfx[idx[i - 1]], *y = &pfx[idx[i]];
+		int r = memcmp(x->addr, y->addr, addr_bytes);
+
+		if (r > 0 || (!r && x->len > y->len))
+			break;
+	}
+	if (i >= n)
+		return 0;
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	dst = tmp;
+	for (int d = (int)addr_bytes; d >= 0; d--) {
+		size_t pos[257] = { 0 };
+		uint32_t *t;
+
+		for (i = 0; i < n; i++)
+			pos[key_byte(&pfx[src[i]], (unsigned int)d, addr_bytes) + 1]++;
+		for (i = 1; i < 257; i++)
+			pos[i] += pos[i - 1];
+		for (i = 0; i < n; i++)
+			dst[pos[key_byte(&pfx[src[i]], (unsigned int)d, addr_bytes)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != idx)
+		memcpy(idx, src, n * sizeof(*idx));
+	free(tmp);
 	return 0;
 }
 
@@ -166,69 +398,90 @@ int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uin
 			size_t n)
 {
 	struct prefixwatch *s = b->skel;
-	uint32_t zero = 0, active = 0, idle;
-	size_t n4 = 0, n6 = 0;
-	int fd4, fd6, err;
+	uint32_t zero = 0, active = 0, idle, used[PW_FAMILIES];
+	size_t nf[PW_FAMILIES] = { 0, 0 };
+	uint32_t *order;
+	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		int f = pfx[i].family == AF_INET ? PW_V4 : PW_V6;
+
 		if (ids[i] >= pw_bpf_max_ids(b))
 			return -ERANGE;
-		if (pfx[i].family == AF_INET)
-			n4++;
-		else
-			n6++;
+		if (pfx[i].len > (f == PW_V4 ? 32 : 128))
+			return -EINVAL;
+		nf[f]++;
 	}
-	if (n4 > b->max_v4 || n6 > b->max_v6)
+	if (nf[PW_V4] > b->max_v4 || nf[PW_V6] > b->max_v6)
 		return -E2BIG;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.pw_active), &zero, &active))
 		return -errno;
 	idle = active ? 0 : 1;
-	fd4 = bpf_map__fd(idle ? s->maps.pw_v4_1 : s->maps.pw_v4_0);
-	fd6 = bpf_map__fd(idle ? s->maps.pw_v6_1 : s->maps.pw_v6_0);
 
-	err = clear_table(fd4);
+	/*
+	 * Address order (IPv4 first), a prefix before the longer ones inside it: what the
+	 * expansion needs, and it makes the units of a subtree consecutive, so a lookup's
+	 * path touches few pages and TLB entries (tables live in 4 KiB pages). The poller
+	 * passes its prefixes in this order already.
+	 */
+	order = malloc((n + 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	{
+		size_t pos[PW_FAMILIES] = { 0, nf[PW_V4] };
+
+		for (size_t i = 0; i < n; i++)
+			order[pos[pfx[i].family == AF_INET ? PW_V4 : PW_V6]++] = (uint32_t)i;
+	}
+	err = sort_prefixes(pfx, order, nf[PW_V4], 4);
 	if (!err)
-		err = clear_table(fd6);
+		err = sort_prefixes(pfx, order + nf[PW_V4], nf[PW_V6], 16);
+	for (int f = 0; f < PW_FAMILIES && !err; f++) {
+		struct bpf_map *maps[PW_FAMILIES][PW_TABLES] = {
+			{ s->maps.pw_v4_0, s->maps.pw_v4_1 },
+			{ s->maps.pw_v6_0, s->maps.pw_v6_1 },
+		};
+		struct table_writer w = { .fd = bpf_map__fd(maps[f][idle]),
+					  .l1_bits = b->l1_bits[f],
+					  .units = b->units[f] };
+
+		err = fill_table(&w, pfx, ids, order + (f == PW_V4 ? 0 : nf[PW_V4]), nf[f],
+				 &used[f]);
+		if (w.t)
+			munmap(w.t, (size_t)w.mapped * sizeof(struct pw_unit));
+	}
+	free(order);
 	if (err)
 		return err;
 
-	for (size_t i = 0; i < n; i++) {
-		struct pw_prefix_id val = { .id = ids[i] };
-
-		if (pfx[i].family == AF_INET) {
-			struct pw_key_v4 k = { .prefixlen = pfx[i].len };
-
-			memcpy(k.addr, pfx[i].addr, sizeof(k.addr));
-			err = bpf_map_update_elem(fd4, &k, &val, BPF_ANY);
-		} else {
-			struct pw_key_v6 k = { .prefixlen = pfx[i].len };
-
-			memcpy(k.addr, pfx[i].addr, sizeof(k.addr));
-			err = bpf_map_update_elem(fd6, &k, &val, BPF_ANY);
-		}
-		if (err)
-			return -errno;
-	}
 	/* The flip: one update of one array element, atomic for every reader. */
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.pw_active), &zero, &idle, BPF_ANY))
 		return -errno;
+	wait_for_readers();
+	b->used[PW_V4] = used[PW_V4];
+	b->used[PW_V6] = used[PW_V6];
 	return 0;
 }
 
 /* Read @n entries of a per-CPU array of pw_counter in batches, summing the CPUs. */
 static int read_percpu(struct pw_bpf *b, int fd, uint32_t n, struct pw_counter *out)
 {
-	uint32_t done = 0;
+	uint32_t done = 0, token = 0;
 
 	while (done < n) {
 		uint32_t want = n - done < PW_BATCH ? n - done : PW_BATCH;
-		uint32_t in = done, next = 0, count = want;
+		uint32_t next = 0, count = want;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 		int err;
 
-		err = bpf_map_lookup_batch(fd, done ? &in : NULL, &next, b->keys, b->vals,
+		/*
+		 * The kernel resumes after the key named by the token it handed out (the last
+		 * key of the batch before), not at it: pass that token back, never a count.
+		 */
+		err = bpf_map_lookup_batch(fd, done ? &token : NULL, &next, b->keys, b->vals,
 					   &count, &opts);
+		token = next;
 		if (err && errno != ENOENT)
 			return -errno;
 		for (uint32_t i = 0; i < count; i++) {

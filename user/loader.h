@@ -45,12 +45,19 @@ uint32_t pw_bpf_max_v6(const struct pw_bpf *b);
  * pw_bpf_set_prefixes() - make @n prefixes, with their counter ids, the live set.
  *
  * Fills the idle table of each family, then flips pw_active with a single map update: a
- * packet sees either the old set or the new, never a part of either. Counters are not
- * touched, so an id that stays keeps counting. Returns 0 or -errno (-E2BIG: too many
- * prefixes of a family for the maps, -ERANGE: an id beyond the counter array).
+ * packet sees either the old set or the new, never a part of either. On return no packet
+ * is still being matched against the old set. Counters are not touched, so an id that
+ * stays keeps counting. Returns 0 or -errno (-E2BIG: too many prefixes of a family for the
+ * maps, -ENOSPC: the prefixes need more table units than the maps have, -ERANGE: an id
+ * beyond the counter array).
  */
 int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *ids,
 			size_t n);
+
+/* Bits of the first level of the IPv4 tables: 16, or 24 from PW_V4_L1_LARGE_MIN prefixes. */
+unsigned int pw_bpf_v4_l1_bits(const struct pw_bpf *b);
+/* Units (64 bytes each) the live IPv4 and IPv6 tables use, and each table's size in units. */
+void pw_bpf_table_units(const struct pw_bpf *b, uint32_t used[2], uint32_t size[2]);
 
 /*
  * Run the loaded program once on @len bytes of @frame (BPF_PROG_TEST_RUN). Returns 1 when

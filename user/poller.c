@@ -363,6 +363,21 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	for (size_t i = 0; i < pl->n; i++)
 		if (find_in(np, nn, &pl->p[i].pfx) < 0)
 			gone[i] = total_of(pl, pl->p[i].id);
+	/*
+	 * The old groups' counts as of the flip, from the same reading the new view starts
+	 * from: the settling poll's counts would miss what arrived between it and the flip,
+	 * and the offsets below would drop those packets from every group that stays.
+	 */
+	{
+		struct pw_counter *oin = malloc((pl->n + 1) * sizeof(*oin));
+		struct pw_counter *oing = malloc((pl->n_groups + 1) * sizeof(*oing));
+
+		if (oin && oing && compute(pl, oin, oing) == 0)
+			for (size_t g = 0; g < pl->n_groups; g++)
+				pl->g[g].in = oing[g];
+		free(oin);
+		free(oing);
+	}
 	for (size_t i = 0; i < nn; i++) {
 		if (find_in(pl->p, pl->n, &np[i].pfx) >= 0)
 			continue;

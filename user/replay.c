@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* replay.c - a capture through the real XDP program and the daemon's detectors. */
 #include <errno.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 
 /* Largest frame handed to the program; longer captured frames are cut here. */
 #define PW_REPLAY_MAX_FRAME 65536
+/* Most empty intervals cut for one gap in the capture; the rest of a longer gap is skipped. */
+#define PW_REPLAY_MAX_EMPTY 10000
 
 struct replay {
 	struct pw_bpf *bpf;
@@ -23,6 +26,8 @@ struct replay {
 	struct pw_watch watch;
 	struct pw_events events;
 	uint64_t frames, runts, run_errors, intervals;
+	uint64_t gaps;	/* gaps longer than PW_REPLAY_MAX_EMPTY intervals */
+	double skipped; /* seconds of them skipped */
 	uint64_t alarms[PW_ALARM_KINDS];
 	uint8_t *buf;
 };
@@ -140,6 +145,9 @@ static void summary(struct replay *r, const char *capture, double t0, double t1)
 	if (r->run_errors)
 		fprintf(stderr, "  %llu frames could not be run through the program\n",
 			(unsigned long long)r->run_errors);
+	if (r->gaps)
+		fprintf(stderr, "  %llu gaps of more than %d intervals: %.0f s skipped, not judged\n",
+			(unsigned long long)r->gaps, PW_REPLAY_MAX_EMPTY, r->skipped);
 }
 
 int pw_replay(struct pw_config *cfg, const char *capture)
@@ -210,7 +218,24 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 		}
 		if (t < next - interval)
 			t = next - interval; /* out of order: count it in the current interval */
-		while (t >= next) {
+		for (int cuts = 0; t >= next; cuts++) {
+			/*
+			 * A jump far ahead (a stepped clock, a damaged capture) would take an
+			 * empty interval per step, billions for a jump of years: after
+			 * PW_REPLAY_MAX_EMPTY of them, skip to the interval holding this frame and
+			 * start it afresh (a poll, not judged), so its rates span one interval.
+			 */
+			if (cuts == PW_REPLAY_MAX_EMPTY && t >= next + interval) {
+				double to = next + floor((t - next) / interval) * interval;
+
+				r.gaps++;
+				r.skipped += to - next;
+				rc = pw_poller_poll(&r.pl, to);
+				if (rc)
+					pw_warn("poll failed: %s", strerror(-rc));
+				next = to + interval;
+				break;
+			}
 			cut(&r, next);
 			next += interval;
 		}
@@ -229,7 +254,14 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 		ret = 2;
 		goto out;
 	}
-	/* The last, partial interval is not judged: it would look like a sudden drop. */
+	/*
+	 * The last, partial interval is not judged: it would look like a sudden drop. Its
+	 * frames are counted all the same: read the counters once more, so that the summary
+	 * accounts for every frame of the capture.
+	 */
+	rc = pw_poller_poll(&r.pl, t);
+	if (rc)
+		pw_warn("poll failed: %s", strerror(-rc));
 	summary(&r, capture, t0, t);
 	if (ret != 2)
 		ret = 0;

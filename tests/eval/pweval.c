@@ -284,7 +284,17 @@ static int load_attack(const struct attack_spec *a, struct attack_frames *af)
 	while (pcap_next_ex(p, &h, &data) == 1 && af->n < 50000) {
 		struct frame *f;
 
-		af->f = realloc(af->f, (af->n + 1) * sizeof(*af->f));
+		/*
+		 * Doubling (at each power of two): one realloc per frame copies the whole array
+		 * each time where realloc cannot grow in place, as under ASan: quadratic.
+		 */
+		if (!(af->n & (af->n - 1))) {
+			struct frame *nf = realloc(af->f, (af->n ? 2 * af->n : 1) * sizeof(*af->f));
+
+			if (!nf)
+				break;
+			af->f = nf;
+		}
 		f = &af->f[af->n++];
 		f->len = h->caplen < FRAME_MAX ? h->caplen : FRAME_MAX;
 		memcpy(f->data, data, f->len);

@@ -528,8 +528,12 @@ static void test_reload_in_flight(void **state)
 	assert_int_equal(f.inflight_id, -1); /* the flip happened */
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.bytes, 380);
+	/* ... and in the group, which stays: its offset is taken at the flip, not before. */
+	assert_int_equal(group(&pl, "a")->in.packets, 5);
+	assert_int_equal(group(&pl, "a")->in.bytes, 380);
 	poll_ok(&pl, 13);
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
+	assert_int_equal(group(&pl, "a")->in.packets, 5);
 	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 0);
 	pw_poller_free(&pl);
 }
