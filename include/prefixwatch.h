@@ -15,6 +15,9 @@
 #define PW_MAX_PREFIXES_V6 (1U << 18)	  /* 262,144 IPv6 prefixes */
 #define PW_MAX_IDS (PW_MAX_PREFIXES_V4 + PW_MAX_PREFIXES_V6)
 #define PW_MAX_IFACES 64
+/* Interfaces with an ifindex below this are counted in an array slot (an inlined lookup);
+ * above it, in a hash keyed by ifindex. */
+#define PW_IFACE_SLOTS 4096
 
 /* Number of prefix tables per family: one is live, the other is filled on reload. */
 #define PW_TABLES 2
@@ -23,6 +26,7 @@
 #define PW_MAP_COUNTERS "pw_counters"
 #define PW_MAP_CLASSES "pw_classes"
 #define PW_MAP_IFACES "pw_ifaces"
+#define PW_MAP_IFACES_BIG "pw_ifaces_big"
 #define PW_MAP_ACTIVE "pw_active"
 #define PW_MAP_V4_0 "pw_v4_0"
 #define PW_MAP_V4_1 "pw_v4_1"

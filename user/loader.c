@@ -530,6 +530,11 @@ int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX])
 	return read_percpu(b, bpf_map__fd(b->skel->maps.pw_classes), PW_CLASS_MAX, out);
 }
 
+static const struct bpf_map *iface_map(struct pw_bpf *b, uint32_t ifindex)
+{
+	return ifindex < PW_IFACE_SLOTS ? b->skel->maps.pw_ifaces : b->skel->maps.pw_ifaces_big;
+}
+
 int pw_bpf_iface_add(struct pw_bpf *b, uint32_t ifindex)
 {
 	size_t sz = (size_t)b->ncpus * sizeof(struct pw_counter);
@@ -538,10 +543,8 @@ int pw_bpf_iface_add(struct pw_bpf *b, uint32_t ifindex)
 
 	if (!zero)
 		return -ENOMEM;
-	/* BPF_NOEXIST: an interface already counted keeps its counts. */
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.pw_ifaces), &ifindex, zero,
-				BPF_NOEXIST) &&
-	    errno != EEXIST)
+	/* A fresh start: the slot may hold counts of an earlier interface of that index. */
+	if (bpf_map_update_elem(bpf_map__fd(iface_map(b, ifindex)), &ifindex, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
@@ -549,7 +552,10 @@ int pw_bpf_iface_add(struct pw_bpf *b, uint32_t ifindex)
 
 int pw_bpf_iface_del(struct pw_bpf *b, uint32_t ifindex)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.pw_ifaces), &ifindex) && errno != ENOENT)
+	if (ifindex < PW_IFACE_SLOTS)
+		return pw_bpf_iface_add(b, ifindex); /* an array slot cannot go: zero it */
+	if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.pw_ifaces_big), &ifindex) &&
+	    errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -559,7 +565,7 @@ int pw_bpf_iface_read(struct pw_bpf *b, uint32_t ifindex, struct pw_counter *out
 	struct pw_counter *vals = b->vals;
 
 	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.pw_ifaces), &ifindex, vals))
+	if (bpf_map_lookup_elem(bpf_map__fd(iface_map(b, ifindex)), &ifindex, vals))
 		return -errno;
 	for (int c = 0; c < b->ncpus; c++) {
 		out->packets += vals[c].packets;

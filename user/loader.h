@@ -72,7 +72,7 @@ int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id);
 /* Sum over CPUs of the class counters (enum pw_class). Returns 0 or -errno. */
 int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX]);
 
-/* Start counting frames seen on @ifindex (idempotent), stop, read. 0 or -errno. */
+/* Start counting frames seen on @ifindex from zero, stop, read. 0 or -errno. */
 int pw_bpf_iface_add(struct pw_bpf *b, uint32_t ifindex);
 int pw_bpf_iface_del(struct pw_bpf *b, uint32_t ifindex);
 int pw_bpf_iface_read(struct pw_bpf *b, uint32_t ifindex, struct pw_counter *out);

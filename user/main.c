@@ -428,6 +428,8 @@ static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 		f->st.attached = true;
 		f->st.mode = used;
 		f->st.ifindex = if_nametoindex(f->st.name);
+		if (pw_bpf_iface_add(d->bpf, f->st.ifindex))
+			pw_warn("cannot count interface %s", f->st.name);
 		pw_info("attached to %s in %s mode", f->st.name, used);
 	}
 	for (size_t i = 0; i < d->n_ifaces; i++) {
@@ -438,9 +440,6 @@ static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 		d->ifaces[out++] = d->ifaces[i];
 	}
 	d->n_ifaces = out;
-	for (size_t i = 0; i < d->n_ifaces; i++)
-		if (d->ifaces[i].st.attached && pw_bpf_iface_add(d->bpf, d->ifaces[i].st.ifindex))
-			pw_warn("cannot count interface %s", d->ifaces[i].st.name);
 	return failed ? -1 : 0;
 }
 

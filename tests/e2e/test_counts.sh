@@ -75,7 +75,7 @@ if grep -q '"packets"' <<<"$dump" && grep -q '"bytes"' <<<"$dump"; then
 else
 	not_ok "bpftool dump: $(head -c 300 <<<"$dump")"
 fi
-for m in pw_counters pw_ifaces pw_active pw_v4_0 pw_v4_1 pw_v6_0 pw_v6_1; do
+for m in pw_counters pw_ifaces pw_ifaces_big pw_active pw_v4_0 pw_v4_1 pw_v6_0 pw_v6_1; do
 	if bpftool -j map dump pinned "$PIN_DIR/$m" >/dev/null 2>&1; then
 		ok "bpftool dumps $m"
 	else
