@@ -976,7 +976,7 @@ int main(int argc, char **argv)
 		}
 		printf("  parsing only %.1f; + frame length (bpf_xdp_get_buff_len), lookup and "
 		       "count "
-		       "%.1f; + the interface counter (per-CPU hash) %.1f\n",
+		       "%.1f; + the interface counter (an array slot by ifindex) %.1f\n",
 		       median(parse, NT), median(noif, NT), median(full, NT));
 	}
 
