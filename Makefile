@@ -107,10 +107,10 @@ $(BUILD)/prefixwatch: $(BUILD)/user/main.o $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(USER_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(USER_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/frames.h $(USER_OBJS)
 	$(call msg,CC,$@)

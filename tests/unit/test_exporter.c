@@ -21,102 +21,25 @@
 #include "config.h"
 #include "exporter.h"
 #include "poller.h"
+#include "fake_source.h"
 
-#define FAKE_IDS 16
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-struct fake {
-	struct pw_counter c[FAKE_IDS];
-	struct pw_prefix pfx[FAKE_IDS];
-	uint32_t ids[FAKE_IDS];
-	size_t n;
-};
-
-static int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
-{
-	struct fake *f = ctx;
-
-	assert_true(n <= FAKE_IDS);
-	memcpy(out, f->c, n * sizeof(*out));
-	return 0;
-}
-
-static int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
-{
-	struct fake *f = ctx;
-
-	assert_true(n <= FAKE_IDS);
-	memcpy(f->pfx, pfx, n * sizeof(*pfx));
-	memcpy(f->ids, ids, n * sizeof(*ids));
-	f->n = n;
-	return 0;
-}
-
-static struct pw_prefix P(const char *s)
-{
-	struct pw_prefix p;
-	char err[256];
-
-	if (pw_prefix_parse(s, &p, err, sizeof(err)))
-		fail_msg("%s: %s", s, err);
-	return p;
-}
-
-/* Count @count packets of @bytes each to @addr at its longest match, as XDP does. */
-static void deliver(struct fake *f, const char *addr, unsigned int count, unsigned int bytes)
-{
-	char text[64];
-	struct pw_prefix a;
-	long best = -1;
-
-	snprintf(text, sizeof(text), "%s/%d", addr, strchr(addr, ':') ? 128 : 32);
-	a = P(text);
-	for (size_t i = 0; i < f->n; i++)
-		if (pw_prefix_contains(&f->pfx[i], &a) &&
-		    (best < 0 || f->pfx[i].len > f->pfx[best].len))
-			best = (long)i;
-	if (best < 0)
-		fail_msg("%s matches no prefix", addr);
-	f->c[f->ids[best]].packets += count;
-	f->c[f->ids[best]].bytes += (uint64_t)count * bytes;
-}
-
-/* Add [group NAME] with the prefixes that follow (NULL-terminated), sorted, distinct. */
+/* Add [group NAME] with the prefixes that follow (NULL-terminated). */
 static void add_group(struct pw_config *cfg, const char *name, enum pw_export export, ...)
 {
-	struct pw_group *g;
-	const char *s;
-	size_t out = 0;
 	va_list ap;
 
-	cfg->groups = realloc(cfg->groups, (cfg->n_groups + 1) * sizeof(*cfg->groups));
-	assert_non_null(cfg->groups);
-	g = &cfg->groups[cfg->n_groups++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	g->export = export;
 	va_start(ap, export);
-	while ((s = va_arg(ap, const char *))) {
-		g->prefixes = realloc(g->prefixes, (g->n_prefixes + 1) * sizeof(*g->prefixes));
-		assert_non_null(g->prefixes);
-		g->prefixes[g->n_prefixes++] = P(s);
-	}
+	fake_group(cfg, name, ap)->export = export;
 	va_end(ap);
-	qsort(g->prefixes, g->n_prefixes, sizeof(*g->prefixes), pw_prefix_cmp);
-	for (size_t i = 0; i < g->n_prefixes; i++)
-		if (!out || !pw_prefix_equal(&g->prefixes[out - 1], &g->prefixes[i]))
-			g->prefixes[out++] = g->prefixes[i];
-	g->n_prefixes = g->cap = out;
 }
 
 static void start(struct fake *f, struct pw_poller *pl, struct pw_config *cfg)
 {
-	struct pw_source src = {
-		.ctx = f, .max_ids = FAKE_IDS, .read_counters = fake_read, .set_prefixes = fake_set
-	};
+	struct pw_source src = fake_source(f, 16);
 	int err;
 
-	memset(f, 0, sizeof(*f));
 	assert_int_equal(pw_poller_init(pl, &src), 0);
 	err = pw_poller_apply(pl, cfg, 100);
 	if (err)

@@ -28,8 +28,8 @@
 #include "events.h"
 #include "poller.h"
 #include "watch.h"
+#include "fake_source.h"
 
-#define FAKE_IDS 16
 #define BYTES 500
 #define BPP (BYTES * 8.0)
 
@@ -39,43 +39,6 @@
 #define PO "192.0.2.0/24"    /* other */
 
 /* ---- the fake source ---- */
-
-struct fake {
-	struct pw_counter c[FAKE_IDS];
-	struct pw_prefix pfx[FAKE_IDS];
-	uint32_t ids[FAKE_IDS];
-	size_t n;
-};
-
-static int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
-{
-	struct fake *f = ctx;
-
-	assert_true(n <= FAKE_IDS);
-	memcpy(out, f->c, n * sizeof(*out));
-	return 0;
-}
-
-static int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
-{
-	struct fake *f = ctx;
-
-	assert_true(n <= FAKE_IDS);
-	memcpy(f->pfx, pfx, n * sizeof(*pfx));
-	memcpy(f->ids, ids, n * sizeof(*ids));
-	f->n = n;
-	return 0;
-}
-
-static struct pw_prefix P(const char *s)
-{
-	struct pw_prefix p;
-	char err[256];
-
-	if (pw_prefix_parse(s, &p, err, sizeof(err)))
-		fail_msg("%s: %s", s, err);
-	return p;
-}
 
 /* Count @packets packets of BYTES bytes at configured prefix @pfx. */
 static void add(struct fake *f, const char *pfx, uint64_t packets)
@@ -92,30 +55,17 @@ static void add(struct fake *f, const char *pfx, uint64_t packets)
 	fail_msg("%s is not in the live table", pfx);
 }
 
-/* Add [group NAME] with its prefixes (NULL-terminated, given sorted), warm-up 2 s. */
+/* Add [group NAME] with its prefixes (NULL-terminated), warm-up 2 s. */
 static void add_group(struct pw_config *cfg, const char *name, bool per_prefix, ...)
 {
 	struct pw_group *g;
-	const char *s;
 	va_list ap;
 
-	cfg->groups = realloc(cfg->groups, (cfg->n_groups + 1) * sizeof(*cfg->groups));
-	assert_non_null(cfg->groups);
-	g = &cfg->groups[cfg->n_groups++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	g->line = (int)cfg->n_groups;
-	g->per_prefix = per_prefix;
-	pw_detect_defaults(&g->det);
-	g->det.warmup = 2;
 	va_start(ap, per_prefix);
-	while ((s = va_arg(ap, const char *))) {
-		g->prefixes = realloc(g->prefixes, (g->n_prefixes + 1) * sizeof(*g->prefixes));
-		assert_non_null(g->prefixes);
-		g->prefixes[g->n_prefixes++] = P(s);
-	}
+	g = fake_group(cfg, name, ap);
 	va_end(ap);
-	g->cap = g->n_prefixes;
+	g->per_prefix = per_prefix;
+	g->det.warmup = 2;
 }
 
 /* ---- the fixture: poller, watch and a recording sink ---- */
@@ -174,12 +124,11 @@ static void apply_sync(struct fx *x, struct pw_config *cfg, double now)
  */
 static void fx_start_with(struct fx *x, const struct pw_detect_cfg *other_det)
 {
-	struct pw_source src = {
-		.ctx = &x->f, .max_ids = FAKE_IDS, .read_counters = fake_read, .set_prefixes = fake_set
-	};
+	struct pw_source src;
 	struct pw_config cfg;
 
 	memset(x, 0, sizeof(*x));
+	src = fake_source(&x->f, 16);
 	assert_int_equal(pw_poller_init(&x->pl, &src), 0);
 	pw_watch_init(&x->w, record, x);
 	pw_config_defaults(&cfg);

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fake_source.h - a fake kernel for the unit tests of the poller, exporter and watch.
+ *
+ * It stands in for the BPF maps: an array of counters indexed by id, and the prefix -> id
+ * table the poller last wrote. deliver() counts packets the way the XDP program does, once,
+ * at the most specific prefix of that table. Include it after <cmocka.h>.
+ */
+#ifndef PW_TEST_FAKE_SOURCE_H
+#define PW_TEST_FAKE_SOURCE_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "poller.h"
+
+#define FAKE_IDS 64
+
+struct fake {
+	struct pw_counter c[FAKE_IDS];	/* the counter map, by id */
+	struct pw_prefix pfx[FAKE_IDS]; /* the live prefix table */
+	uint32_t ids[FAKE_IDS];
+	size_t n;
+	int sets;
+	int fail_set, fail_read; /* -errno to return, or 0 */
+	/* packets that reach @inflight_id (under the old table) while the tables flip */
+	long inflight_id;
+	uint64_t inflight_packets, inflight_bytes;
+	uint64_t unmatched;
+};
+
+static inline int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_read)
+		return f->fail_read;
+	assert_true(n <= FAKE_IDS);
+	memcpy(out, f->c, n * sizeof(*out));
+	return 0;
+}
+
+static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_set)
+		return f->fail_set;
+	if (f->inflight_id >= 0) {
+		f->c[f->inflight_id].packets += f->inflight_packets;
+		f->c[f->inflight_id].bytes += f->inflight_bytes;
+		f->inflight_id = -1;
+	}
+	assert_true(n <= FAKE_IDS);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ids[i] < FAKE_IDS);
+		for (size_t j = 0; j < i; j++)
+			if (ids[i] == ids[j])
+				fail_msg("id %u given to two prefixes", ids[i]);
+		f->pfx[i] = pfx[i];
+		f->ids[i] = ids[i];
+	}
+	f->n = n;
+	f->sets++;
+	return 0;
+}
+
+static inline struct pw_prefix P(const char *s)
+{
+	struct pw_prefix p;
+	char err[256];
+
+	if (pw_prefix_parse(s, &p, err, sizeof(err)))
+		fail_msg("%s: %s", s, err);
+	return p;
+}
+
+/* Count @count packets of @bytes each to address @addr, at its longest match. */
+static inline void deliver(struct fake *f, const char *addr, unsigned int count, unsigned int bytes)
+{
+	char text[64];
+	struct pw_prefix a;
+	long best = -1;
+
+	snprintf(text, sizeof(text), "%s/%d", addr, strchr(addr, ':') ? 128 : 32);
+	a = P(text);
+	for (size_t i = 0; i < f->n; i++)
+		if (pw_prefix_contains(&f->pfx[i], &a) &&
+		    (best < 0 || f->pfx[i].len > f->pfx[best].len))
+			best = (long)i;
+	if (best < 0) {
+		f->unmatched += count;
+		return;
+	}
+	f->c[f->ids[best]].packets += count;
+	f->c[f->ids[best]].bytes += (uint64_t)count * bytes;
+}
+
+/* A fresh fake, and a pw_source over it for ids 0..@max_ids-1. */
+static inline struct pw_source fake_source(struct fake *f, uint32_t max_ids)
+{
+	struct pw_source src = {
+		.ctx = f, .max_ids = max_ids, .read_counters = fake_read, .set_prefixes = fake_set
+	};
+
+	memset(f, 0, sizeof(*f));
+	f->inflight_id = -1;
+	assert_true(max_ids <= FAKE_IDS);
+	return src;
+}
+
+/*
+ * Append [group NAME] with the prefixes in @ap (NULL-terminated), sorted and without
+ * duplicates, as pw_config_load() leaves them, with the default detector settings.
+ */
+static inline struct pw_group *fake_group(struct pw_config *cfg, const char *name, va_list ap)
+{
+	struct pw_group *g;
+	const char *s;
+	size_t out = 0;
+
+	cfg->groups = realloc(cfg->groups, (cfg->n_groups + 1) * sizeof(*cfg->groups));
+	assert_non_null(cfg->groups);
+	g = &cfg->groups[cfg->n_groups++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->line = (int)cfg->n_groups;
+	pw_detect_defaults(&g->det);
+	while ((s = va_arg(ap, const char *))) {
+		g->prefixes = realloc(g->prefixes, (g->n_prefixes + 1) * sizeof(*g->prefixes));
+		assert_non_null(g->prefixes);
+		g->prefixes[g->n_prefixes++] = P(s);
+	}
+	if (g->n_prefixes)
+		qsort(g->prefixes, g->n_prefixes, sizeof(*g->prefixes), pw_prefix_cmp);
+	for (size_t i = 0; i < g->n_prefixes; i++)
+		if (!out || !pw_prefix_equal(&g->prefixes[out - 1], &g->prefixes[i]))
+			g->prefixes[out++] = g->prefixes[i];
+	g->n_prefixes = g->cap = out;
+	return g;
+}
+
+#endif /* PW_TEST_FAKE_SOURCE_H */
