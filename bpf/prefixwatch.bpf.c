@@ -12,9 +12,9 @@
 #include <xdp/xdp_helpers.h>
 
 #include "prefixwatch.h"
-#include "parse.h"
 #include "lookup.h"
 #include "count.h"
+#include "frame.h"
 
 /* Run before most programs in a libxdp dispatcher, and let it chain on after XDP_PASS. */
 struct {
@@ -26,35 +26,8 @@ struct {
 SEC("xdp.frags")
 int prefixwatch(struct xdp_md *ctx)
 {
-	struct pw_cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
-	/* The whole frame, fragments of a multi-buffer frame included. */
-	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	void *daddr = NULL;
-	__u32 id;
+	__u64 bytes = pw_count_frame(ctx, pw_lookup_v4, pw_lookup_v6);
 
-	switch (pw_parse_frame(&c, &daddr)) {
-	case PW_PARSE_IPV4:
-		if (pw_lookup_v4(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V4, bytes);
-		break;
-	case PW_PARSE_IPV6:
-		if (pw_lookup_v6(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V6, bytes);
-		break;
-	case PW_PARSE_NON_IP:
-		pw_count_class(PW_CLASS_NON_IP, bytes);
-		break;
-	default:
-		pw_count_class(PW_CLASS_MALFORMED, bytes);
-		break;
-	}
 	pw_count_iface(ctx->ingress_ifindex, bytes);
 	return XDP_PASS;
 }

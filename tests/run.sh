@@ -22,6 +22,12 @@ if [ "${SANITIZE:-}" = 1 ]; then
 	export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
 	export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 	export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+	# The plain run does the long runs; here the same code paths, shorter, to keep CI
+	# (both runs) well under 20 minutes. The libFuzzer targets are built with ASan and
+	# UBSan in both runs, so they run in the plain one only.
+	export PW_FUZZ_FRAMES=${PW_FUZZ_FRAMES:-2000000}
+	export PW_SOAK_SECONDS=${PW_SOAK_SECONDS:-20}
+	export PW_SKIP_FUZZ_TARGETS=1
 fi
 
 passed=0 failed=0 skipped=0

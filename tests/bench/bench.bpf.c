@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "lookup.h"
 #include "count.h"
+#include "frame.h"
 
 struct lpm_key_v4 {
 	__u32 prefixlen;
@@ -135,38 +136,12 @@ int xdp_pass(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* bpf/prefixwatch.bpf.c, line for line, with the reference lookup. */
+/* The real program's path with the reference lookup. */
 SEC("xdp.frags")
 int xdp_lpm(struct xdp_md *ctx)
 {
-	struct pw_cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
-	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	void *daddr = NULL;
-	__u32 id;
+	__u64 bytes = pw_count_frame(ctx, ref_lookup_v4, ref_lookup_v6);
 
-	switch (pw_parse_frame(&c, &daddr)) {
-	case PW_PARSE_IPV4:
-		if (ref_lookup_v4(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V4, bytes);
-		break;
-	case PW_PARSE_IPV6:
-		if (ref_lookup_v6(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V6, bytes);
-		break;
-	case PW_PARSE_NON_IP:
-		pw_count_class(PW_CLASS_NON_IP, bytes);
-		break;
-	default:
-		pw_count_class(PW_CLASS_MALFORMED, bytes);
-		break;
-	}
 	pw_count_iface(ctx->ingress_ifindex, bytes);
 	return XDP_PASS;
 }
@@ -190,89 +165,27 @@ int xdp_parse_only(struct xdp_md *ctx)
 SEC("xdp.frags")
 int xdp_no_iface(struct xdp_md *ctx)
 {
-	struct pw_cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
-	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	void *daddr = NULL;
-	__u32 id;
-
-	switch (pw_parse_frame(&c, &daddr)) {
-	case PW_PARSE_IPV4:
-		if (pw_lookup_v4(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V4, bytes);
-		break;
-	case PW_PARSE_IPV6:
-		if (pw_lookup_v6(daddr, &id) == 0)
-			pw_count_id(id, bytes);
-		else
-			pw_count_class(PW_CLASS_UNMATCHED_V6, bytes);
-		break;
-	default:
-		pw_count_class(PW_CLASS_MALFORMED, bytes);
-		break;
-	}
+	pw_count_frame(ctx, pw_lookup_v4, pw_lookup_v6);
 	return XDP_PASS;
 }
 
-static int pw_v4_cb(__u32 i, void *ctx)
-{
-	struct bench_v4 *d = bpf_map_lookup_elem(&bench_dests_v4, &i);
-	__u32 id;
+/* One destination of the spread loop (its address leads its struct), looked up and
+ * counted as the real program does. */
+#define SPREAD_CB(name, dests, lookup, unmatched)                                             \
+	static int name(__u32 i, void *ctx)                                                   \
+	{                                                                                     \
+		void *d = bpf_map_lookup_elem(&dests, &i);                                    \
+                                                                                              \
+		if (!d)                                                                       \
+			return 1;                                                             \
+		pw_count_dest(lookup, d, unmatched, SPREAD_BYTES);                            \
+		return 0;                                                                     \
+	}
 
-	if (!d)
-		return 1;
-	if (pw_lookup_v4(d->addr, &id) == 0)
-		pw_count_id(id, SPREAD_BYTES);
-	else
-		pw_count_class(PW_CLASS_UNMATCHED_V4, SPREAD_BYTES);
-	return 0;
-}
-
-static int pw_v6_cb(__u32 i, void *ctx)
-{
-	struct bench_v6 *d = bpf_map_lookup_elem(&bench_dests_v6, &i);
-	__u32 id;
-
-	if (!d)
-		return 1;
-	if (pw_lookup_v6(d->addr, &id) == 0)
-		pw_count_id(id, SPREAD_BYTES);
-	else
-		pw_count_class(PW_CLASS_UNMATCHED_V6, SPREAD_BYTES);
-	return 0;
-}
-
-static int lpm_v4_cb(__u32 i, void *ctx)
-{
-	struct bench_v4 *d = bpf_map_lookup_elem(&bench_dests_v4, &i);
-	__u32 id;
-
-	if (!d)
-		return 1;
-	if (ref_lookup_v4(d->addr, &id) == 0)
-		pw_count_id(id, SPREAD_BYTES);
-	else
-		pw_count_class(PW_CLASS_UNMATCHED_V4, SPREAD_BYTES);
-	return 0;
-}
-
-static int lpm_v6_cb(__u32 i, void *ctx)
-{
-	struct bench_v6 *d = bpf_map_lookup_elem(&bench_dests_v6, &i);
-	__u32 id;
-
-	if (!d)
-		return 1;
-	if (ref_lookup_v6(d->addr, &id) == 0)
-		pw_count_id(id, SPREAD_BYTES);
-	else
-		pw_count_class(PW_CLASS_UNMATCHED_V6, SPREAD_BYTES);
-	return 0;
-}
+SPREAD_CB(pw_v4_cb, bench_dests_v4, pw_lookup_v4, PW_CLASS_UNMATCHED_V4)
+SPREAD_CB(pw_v6_cb, bench_dests_v6, pw_lookup_v6, PW_CLASS_UNMATCHED_V6)
+SPREAD_CB(lpm_v4_cb, bench_dests_v4, ref_lookup_v4, PW_CLASS_UNMATCHED_V4)
+SPREAD_CB(lpm_v6_cb, bench_dests_v6, ref_lookup_v6, PW_CLASS_UNMATCHED_V6)
 
 static int floor_cb(__u32 i, void *ctx)
 {

@@ -8,7 +8,7 @@
 need_root
 setup_net || { not_ok "create namespaces and veth"; exit 1; }
 
-DURATION=60		# seconds of traffic
+DURATION=${PW_SOAK_SECONDS:-60}	# seconds of traffic
 PPS_NESTED=250		# to 10.1.2.3: inside the /16 that comes and goes
 PPS_OUTER=250		# to 10.200.0.1: in the /8 only
 PPS_UNMATCHED=50	# to 203.0.113.5: in neither config
