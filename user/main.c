@@ -280,7 +280,6 @@ static int cmd_check(const struct cli *c)
 struct iface {
 	struct pw_iface_state st;
 	struct pw_counter base; /* counts of earlier lives of the interface (deleted, re-created) */
-	bool wanted;
 	bool warned;		/* a failed re-attach was logged */
 };
 
@@ -399,25 +398,58 @@ static void detach_iface(struct daemon *d, struct iface *f)
 	f->st.attached = false;
 }
 
-/* Attach to every interface of @cfg not yet attached; detach from the others. */
+/*
+ * Add @name to the table: the one place that bounds it. The table never holds more than
+ * PW_MAX_INTERFACES, as the config cannot name more and the unwanted go first.
+ */
+static struct iface *add_iface(struct daemon *d, const char *name)
+{
+	struct iface *f;
+
+	if (d->n_ifaces >= PW_MAX_INTERFACES)
+		return NULL;
+	f = &d->ifaces[d->n_ifaces++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->st.name, sizeof(f->st.name), "%s", name);
+	return f;
+}
+
+/*
+ * Detach from the interfaces @cfg no longer names and drop them from the table, then attach
+ * to every interface of @cfg not yet attached. One that fails stays in the table, detached,
+ * and is attached again when check_ifaces sees it.
+ */
 static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 {
 	char err[512];
 	size_t out = 0;
 	int failed = 0;
 
-	for (size_t i = 0; i < d->n_ifaces; i++)
-		d->ifaces[i].wanted = false;
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		struct iface *f = &d->ifaces[i];
+		bool wanted = false;
+
+		for (size_t j = 0; j < cfg->n_ifaces && !wanted; j++)
+			wanted = !strcmp(f->st.name, cfg->ifaces[j]);
+		if (!wanted) {
+			detach_iface(d, f);
+			continue;
+		}
+		d->ifaces[out++] = *f;
+	}
+	d->n_ifaces = out;
 	for (size_t i = 0; i < cfg->n_ifaces; i++) {
 		struct iface *f = find_iface(d, cfg->ifaces[i]);
 		const char *used;
 
+		if (!f)
+			f = add_iface(d, cfg->ifaces[i]);
 		if (!f) {
-			f = &d->ifaces[d->n_ifaces++];
-			memset(f, 0, sizeof(*f));
-			snprintf(f->st.name, sizeof(f->st.name), "%s", cfg->ifaces[i]);
+			pw_err("attach to %s: more than %d interfaces", cfg->ifaces[i],
+			       PW_MAX_INTERFACES);
+			failed = 1;
+			continue;
 		}
-		f->wanted = true;
 		if (f->st.attached)
 			continue;
 		if (pw_attach(d->att, f->st.name, cfg->mode, &used, err, sizeof(err))) {
@@ -432,14 +464,6 @@ static int sync_ifaces(struct daemon *d, const struct pw_config *cfg)
 			pw_warn("cannot count interface %s", f->st.name);
 		pw_info("attached to %s in %s mode", f->st.name, used);
 	}
-	for (size_t i = 0; i < d->n_ifaces; i++) {
-		if (!d->ifaces[i].wanted) {
-			detach_iface(d, &d->ifaces[i]);
-			continue;
-		}
-		d->ifaces[out++] = d->ifaces[i];
-	}
-	d->n_ifaces = out;
 	return failed ? -1 : 0;
 }
 
