@@ -56,7 +56,7 @@ static int try_attach(struct pw_attacher *a, unsigned int ifindex, enum xdp_atta
 }
 
 int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mode,
-	      const char **used, char *err, size_t errlen)
+	      const char **used, unsigned int *attached_ifindex, char *err, size_t errlen)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
 	int e;
@@ -71,6 +71,7 @@ int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mod
 		e = try_attach(a, ifindex, XDP_MODE_NATIVE);
 		if (!e) {
 			*used = "native";
+			*attached_ifindex = ifindex;
 			return 0;
 		}
 		if (mode == PW_MODE_NATIVE) {
@@ -83,6 +84,7 @@ int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mod
 	e = try_attach(a, ifindex, XDP_MODE_SKB);
 	if (!e) {
 		*used = "skb";
+		*attached_ifindex = ifindex;
 		return 0;
 	}
 	snprintf(err, errlen,
@@ -91,13 +93,10 @@ int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mod
 	return e;
 }
 
-int pw_detach(struct pw_attacher *a, const char *ifname, const char *used)
+int pw_detach(struct pw_attacher *a, unsigned int ifindex, const char *used)
 {
-	unsigned int ifindex = if_nametoindex(ifname);
 	enum xdp_attach_mode m = used && !strcmp(used, "skb") ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 
-	if (!ifindex)
-		return -ENODEV;
 	return xdp_program__detach(a->prog, (int)ifindex, m, 0);
 }
 

@@ -15,13 +15,17 @@ int pw_attacher_new(struct pw_bpf *b, struct pw_attacher **out, char *err, size_
 
 /*
  * Attach to @ifname. @mode auto tries native XDP, then generic (skb). On success returns
- * 0 and the mode used ("native" or "skb") in @used; on failure -errno with a message that
- * names the interface, the mode, the reason and what to try.
+ * 0, the mode used ("native" or "skb") in @used and the interface's index in @ifindex; on
+ * failure -errno with a message that names the interface, the mode, the reason and what
+ * to try.
  */
 int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mode,
-	      const char **used, char *err, size_t errlen);
-/* Detach from @ifname (mode as returned by pw_attach). Returns 0 or -errno. */
-int pw_detach(struct pw_attacher *a, const char *ifname, const char *used);
+	      const char **used, unsigned int *ifindex, char *err, size_t errlen);
+/*
+ * Detach from the interface @ifindex (mode as returned by pw_attach). By index, not name:
+ * an interface renamed since keeps its index. Returns 0 or -errno.
+ */
+int pw_detach(struct pw_attacher *a, unsigned int ifindex, const char *used);
 /*
  * Remove from @ifname a prefixwatch program that an earlier run left attached when it was
  * killed: only one whose maps are those pinned under @pin_dir (so another instance's

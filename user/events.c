@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,31 +25,61 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int pw_events_open(struct pw_events *e, const char *log, const char *on_event)
+static int open_log(const char *log, FILE **out)
 {
-	memset(e, 0, sizeof(*e));
-	snprintf(e->on_event, sizeof(e->on_event), "%s", on_event ? on_event : "");
 	if (!log || !*log) {
-		e->out = stdout;
+		*out = stdout;
 		return 0;
 	}
-	e->out = fopen(log, "ae");
-	if (!e->out)
-		return -errno;
-	return 0;
+	*out = fopen(log, "ae");
+	return *out ? 0 : -errno;
 }
 
-void pw_events_close(struct pw_events *e)
+static void close_log(struct pw_events *e)
 {
 	if (e->out && e->out != stdout)
 		fclose(e->out);
 	e->out = NULL;
+}
+
+int pw_events_open(struct pw_events *e, const char *log, const char *on_event)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->on_event, sizeof(e->on_event), "%s", on_event ? on_event : "");
+	return open_log(log, &e->out);
+}
+
+int pw_events_reopen(struct pw_events *e, const char *log, const char *on_event)
+{
+	FILE *f;
+	int err;
+
+	snprintf(e->on_event, sizeof(e->on_event), "%s", on_event ? on_event : "");
+	err = open_log(log, &f);
+	close_log(e);
+	e->out = err ? stdout : f;
+	return err;
+}
+
+/* Kill the program's whole group: it is the leader of its own session (setsid). */
+static void kill_group(int pid)
+{
+	/* Not yet a group leader (killed before its setsid ran): the program alone. */
+	if (kill(-pid, SIGKILL) && errno == ESRCH)
+		kill(pid, SIGKILL);
+}
+
+void pw_events_close(struct pw_events *e)
+{
+	close_log(e);
 	for (int i = 0; i < PW_ON_EVENT_MAX; i++) {
-		if (e->running[i].pid > 0) {
-			kill(e->running[i].pid, SIGKILL);
+		if (e->running[i].pid <= 0)
+			continue;
+		kill_group(e->running[i].pid);
+		/* Only at the end: SIGKILLed, it is gone at once. */
+		if (!e->running[i].exited)
 			waitpid(e->running[i].pid, NULL, 0);
-			e->running[i].pid = 0;
-		}
+		e->running[i].pid = 0;
 	}
 }
 
@@ -58,6 +90,17 @@ static void exec_child(const char *prog, int in_fd)
 	struct __user_cap_data_struct data[2];
 	int devnull;
 
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	/*
+	 * The daemon ignores SIGPIPE and blocks the signals it reads from its signalfd; an
+	 * exec keeps both. The program gets what any program expects: defaults, none blocked.
+	 */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(data, 0, sizeof(data));
 	dup2(in_fd, STDIN_FILENO);
 	close(in_fd);
@@ -115,7 +158,9 @@ static void spawn(struct pw_events *e, const char *json, size_t len)
 		pw_warn("on_event: could not hand the event to %s", e->on_event);
 	close(fds[1]);
 	e->running[slot].pid = pid;
-	e->running[slot].started = mono();
+	e->running[slot].deadline = mono() + PW_ON_EVENT_TIMEOUT;
+	e->running[slot].exited = false;
+	e->running[slot].killed = false;
 }
 
 void pw_events_sink(void *ctx, const struct pw_watch_item *item, const struct pw_event *ev)
@@ -143,23 +188,49 @@ void pw_events_reap(struct pw_events *e)
 	double now = mono();
 
 	for (int i = 0; i < PW_ON_EVENT_MAX; i++) {
-		int status;
-		pid_t r;
+		int status, pid = e->running[i].pid;
 
-		if (e->running[i].pid <= 0)
+		if (pid <= 0)
 			continue;
-		r = waitpid(e->running[i].pid, &status, WNOHANG);
-		if (r == e->running[i].pid) {
+		if (!e->running[i].exited && waitpid(pid, &status, WNOHANG) == pid) {
 			if (WIFEXITED(status) && WEXITSTATUS(status))
 				pw_warn("on_event: %s exited with status %d", e->on_event,
 					WEXITSTATUS(status));
+			e->running[i].exited = true;
+		}
+		/*
+		 * The program is gone: the slot is free once nothing it started is left in its
+		 * group (or that was killed). Its group id stays taken while one member lives.
+		 */
+		if (e->running[i].exited &&
+		    (e->running[i].killed || (kill(-pid, 0) && errno == ESRCH))) {
 			e->running[i].pid = 0;
-		} else if (now - e->running[i].started > PW_ON_EVENT_TIMEOUT) {
-			pw_warn("on_event: %s ran over %.0f s; killed", e->on_event,
-				PW_ON_EVENT_TIMEOUT);
-			kill(e->running[i].pid, SIGKILL);
-			waitpid(e->running[i].pid, NULL, 0);
-			e->running[i].pid = 0;
+			continue;
+		}
+		if (!e->running[i].killed && now >= e->running[i].deadline) {
+			pw_warn("on_event: %s ran over %.0f s; killed with what it started",
+				e->on_event, PW_ON_EVENT_TIMEOUT);
+			kill_group(pid);
+			e->running[i].killed = true;
+			/* Reaped at its SIGCHLD, without waiting here. */
+			if (e->running[i].exited)
+				e->running[i].pid = 0;
 		}
 	}
+}
+
+int pw_events_timeout_ms(const struct pw_events *e)
+{
+	double next = -1, now = mono();
+
+	for (int i = 0; i < PW_ON_EVENT_MAX; i++)
+		if (e->running[i].pid > 0 && !e->running[i].killed &&
+		    (next < 0 || e->running[i].deadline < next))
+			next = e->running[i].deadline;
+	if (next < 0)
+		return -1;
+	if (next <= now)
+		return 0;
+	/* Rounded up, so the wake-up is never before the deadline. */
+	return (int)ceil((next - now) * 1000);
 }
