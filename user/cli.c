@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  run     attach to the interfaces and serve metrics until SIGINT or SIGTERM;\n"
 		"          SIGHUP reloads the config (a bad config is refused, the old one stays)\n"
+		"          and reopens event_log (after logrotate has renamed it)\n"
 		"  check   validate a config without root and print a summary\n"
 		"  replay  run a pcap/pcapng capture through the same XDP program and detectors,\n"
 		"          cutting intervals on the capture's timestamps; events (JSON lines) on\n"
