@@ -148,6 +148,17 @@ void pw_bpf_close(struct pw_bpf *b)
 	free(b);
 }
 
+/* Remove every pin of ours that exists, made by this call or an earlier one. */
+static void unpin_all(struct pw_bpf *b)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, b->skel->obj) {
+		if (bpf_map__is_pinned(map))
+			bpf_map__unpin(map, NULL);
+	}
+}
+
 int pw_bpf_pin(struct pw_bpf *b, const char *dir)
 {
 	struct bpf_map *map;
@@ -159,27 +170,33 @@ int pw_bpf_pin(struct pw_bpf *b, const char *dir)
 	bpf_object__for_each_map(map, b->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto err_unpin;
+		}
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			goto err_unpin;
+		}
 		err = bpf_map__pin(map, path);
 		if (err)
-			return err;
+			goto err_unpin;
 	}
 	b->pinned = true;
 	return 0;
+
+err_unpin:
+	/* All or nothing: a half-pinned set would look like a live instance to bpftool. */
+	unpin_all(b);
+	return err < 0 ? err : -EINVAL;
 }
 
 void pw_bpf_unpin(struct pw_bpf *b)
 {
-	struct bpf_map *map;
-
 	if (!b || !b->pinned)
 		return;
-	bpf_object__for_each_map(map, b->skel->obj) {
-		if (bpf_map__is_pinned(map))
-			bpf_map__unpin(map, NULL);
-	}
+	unpin_all(b);
 	b->pinned = false;
 }
 
@@ -509,20 +526,6 @@ int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out)
 	if (n > pw_bpf_max_ids(b))
 		return -ERANGE;
 	return read_percpu(b, bpf_map__fd(b->skel->maps.pw_counters), n, out);
-}
-
-int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id)
-{
-	size_t sz = (size_t)b->ncpus * sizeof(struct pw_counter);
-	struct pw_counter *zero = calloc(1, sz);
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.pw_counters), &id, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
-	return err;
 }
 
 int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX])

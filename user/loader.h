@@ -28,7 +28,7 @@ int pw_bpf_load(struct pw_bpf *b);
 void pw_bpf_close(struct pw_bpf *b);
 /*
  * Pin every map as @dir/<map name> (after load). Stale pins of an earlier instance that
- * died are replaced. Returns 0 or -errno.
+ * died are replaced. All or nothing: on failure no pin of ours is left. Returns 0 or -errno.
  */
 int pw_bpf_pin(struct pw_bpf *b, const char *dir);
 /* Remove the pins made by pw_bpf_pin (a clean stop). */
@@ -67,8 +67,6 @@ int pw_bpf_run(struct pw_bpf *b, const void *frame, size_t len);
 
 /* Sum over CPUs of the counters of ids 0..@n-1, read in batches. Returns 0 or -errno. */
 int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out);
-/* Reset the counter of @id to zero on every CPU (an id given to another prefix). */
-int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id);
 /* Sum over CPUs of the class counters (enum pw_class). Returns 0 or -errno. */
 int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX]);
 

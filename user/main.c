@@ -666,7 +666,7 @@ static int cmd_run(struct cli *c)
 	struct pw_config cfg;
 	struct sigaction sa;
 	char err[1024];
-	int ret = EXIT_RUNTIME;
+	int ret = EXIT_RUNTIME, err_pin;
 	size_t v4, v6;
 	double next;
 
@@ -728,8 +728,8 @@ static int cmd_run(struct cli *c)
 		pw_err("cannot attach to every interface; stopping");
 		goto out_detach;
 	}
-	if (pw_bpf_pin(d.bpf, d.pin_dir)) {
-		pw_err("cannot pin maps under %s: %s", d.pin_dir, strerror(errno));
+	if ((err_pin = pw_bpf_pin(d.bpf, d.pin_dir))) {
+		pw_err("cannot pin maps under %s: %s", d.pin_dir, strerror(-err_pin));
 		goto out_detach;
 	}
 	src = (struct pw_source){ .ctx = d.bpf,
