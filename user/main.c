@@ -37,9 +37,6 @@
 /* Exit statuses, as documented in --help and the README. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-/* Room left for reloads: the maps hold this many times the prefixes at start, at least. */
-#define PW_MIN_CAPACITY 65536
-
 static volatile sig_atomic_t got_stop, got_reload;
 
 static void on_signal(int sig)
@@ -204,17 +201,8 @@ static int load_config(const struct cli *c, struct pw_config *cfg, char *err, si
 
 	if (pw_config_load(c->config, cfg, err, errlen))
 		return -1;
-	{
-		size_t v4, v6;
-
-		pw_config_count(cfg, &v4, &v6);
-		if (v4 > PW_MAX_PREFIXES_V4 || v6 > PW_MAX_PREFIXES_V6) {
-			snprintf(err, errlen,
-				 "%s: %zu IPv4 and %zu IPv6 distinct prefixes: more than the maps allow (at most %u IPv4 and %u IPv6)",
-				 c->config, v4, v6, PW_MAX_PREFIXES_V4, PW_MAX_PREFIXES_V6);
-			goto bad;
-		}
-	}
+	if (pw_bpf_size(cfg, true, NULL, err, errlen))
+		goto bad;
 	if (c->n_ifaces) {
 		memcpy(cfg->ifaces, c->ifaces, sizeof(cfg->ifaces));
 		cfg->n_ifaces = c->n_ifaces;
@@ -698,13 +686,7 @@ static int cmd_run(struct cli *c)
 		goto out_cfg;
 	}
 	pw_config_count(&cfg, &v4, &v6);
-	/* Room for reloads to grow: twice the prefixes at start, within the maps' limits. */
-	bo.max_v4 = (uint32_t)(v4 * 2 > PW_MIN_CAPACITY ? v4 * 2 : PW_MIN_CAPACITY);
-	bo.max_v6 = (uint32_t)(v6 * 2 > PW_MIN_CAPACITY ? v6 * 2 : PW_MIN_CAPACITY);
-	if (bo.max_v4 > PW_MAX_PREFIXES_V4)
-		bo.max_v4 = PW_MAX_PREFIXES_V4;
-	if (bo.max_v6 > PW_MAX_PREFIXES_V6)
-		bo.max_v6 = PW_MAX_PREFIXES_V6;
+	pw_bpf_size(&cfg, true, &bo, err, sizeof(err)); /* room to grow; checked in load_config */
 	ret = pw_bpf_open(&bo, &d.bpf);
 	if (ret) {
 		pw_err("cannot open the BPF object: %s", strerror(-ret));

@@ -166,12 +166,11 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 {
 	struct replay r = { 0 };
 	struct pw_bpf_opts bo = { 0 };
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char errbuf[PCAP_ERRBUF_SIZE], why[1024];
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	struct pw_source src;
 	double t0 = 0, t = 0, next = 0, interval = cfg->interval;
-	size_t v4, v6;
 	int ret = 1, rc, dlt;
 	bool first = true;
 	pcap_t *p;
@@ -192,9 +191,12 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 		return 2;
 	}
 	r.buf = malloc(PW_REPLAY_MAX_FRAME);
-	pw_config_count(cfg, &v4, &v6);
-	bo.max_v4 = (uint32_t)(v4 + 16);
-	bo.max_v6 = (uint32_t)(v6 + 16);
+	/* Tables of exactly the units the prefixes fill, laid out as the daemon's are. */
+	rc = pw_bpf_size(cfg, false, &bo, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "replay: %s\n", why);
+		goto out;
+	}
 	rc = r.buf ? pw_bpf_open(&bo, &r.bpf) : -ENOMEM;
 	if (!rc)
 		rc = pw_bpf_load(r.bpf);
