@@ -16,7 +16,6 @@
 
 struct pw_attacher {
 	struct xdp_program *prog;
-	int loaded;
 };
 
 int pw_attacher_new(struct pw_bpf *b, struct pw_attacher **out, char *err, size_t errlen)
@@ -41,18 +40,9 @@ int pw_attacher_new(struct pw_bpf *b, struct pw_attacher **out, char *err, size_
 	return 0;
 }
 
-int pw_attacher_loaded(struct pw_attacher *a)
-{
-	return a->loaded;
-}
-
 static int try_attach(struct pw_attacher *a, unsigned int ifindex, enum xdp_attach_mode m)
 {
-	int err = xdp_program__attach(a->prog, (int)ifindex, m, 0);
-
-	if (!err)
-		a->loaded = 1;
-	return err;
+	return xdp_program__attach(a->prog, (int)ifindex, m, 0);
 }
 
 int pw_attach(struct pw_attacher *a, const char *ifname, enum pw_attach_mode mode,

@@ -33,8 +33,6 @@ int pw_detach(struct pw_attacher *a, unsigned int ifindex, const char *used);
  */
 int pw_remove_stale(const char *ifname, const char *pin_dir);
 
-/* True once libxdp has loaded the object (maps usable). */
-int pw_attacher_loaded(struct pw_attacher *a);
 void pw_attacher_free(struct pw_attacher *a);
 
 #endif /* PW_ATTACH_H */

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "loader.h"
 #include "prefixwatch.h"
 
 #ifndef PW_VERSION
@@ -161,17 +162,8 @@ int pw_load_config(const struct pw_cli *c, struct pw_config *cfg, char *err, siz
 
 	if (pw_config_load(c->config, cfg, err, errlen))
 		return -1;
-	{
-		size_t v4, v6;
-
-		pw_config_count(cfg, &v4, &v6);
-		if (v4 > PW_MAX_PREFIXES_V4 || v6 > PW_MAX_PREFIXES_V6) {
-			snprintf(err, errlen,
-				 "%s: %zu IPv4 and %zu IPv6 distinct prefixes: more than the maps allow (at most %u IPv4 and %u IPv6)",
-				 c->config, v4, v6, PW_MAX_PREFIXES_V4, PW_MAX_PREFIXES_V6);
-			goto bad;
-		}
-	}
+	if (pw_bpf_size(cfg, true, NULL, err, errlen))
+		goto bad;
 	if (c->n_ifaces) {
 		memcpy(cfg->ifaces, c->ifaces, sizeof(cfg->ifaces));
 		cfg->n_ifaces = c->n_ifaces;

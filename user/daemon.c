@@ -29,9 +29,6 @@
 #include "log.h"
 #include "reload.h"
 
-/* Room left for reloads: the maps hold this many times the prefixes at start, at least. */
-#define PW_MIN_CAPACITY 65536
-
 double pw_mono_now(void)
 {
 	struct timespec ts;
@@ -300,13 +297,7 @@ int pw_cmd_run(struct pw_cli *c)
 		goto out_sfd;
 	}
 	pw_config_count(&cfg, &v4, &v6);
-	/* Room for reloads to grow: twice the prefixes at start, within the maps' limits. */
-	bo.max_v4 = (uint32_t)(v4 * 2 > PW_MIN_CAPACITY ? v4 * 2 : PW_MIN_CAPACITY);
-	bo.max_v6 = (uint32_t)(v6 * 2 > PW_MIN_CAPACITY ? v6 * 2 : PW_MIN_CAPACITY);
-	if (bo.max_v4 > PW_MAX_PREFIXES_V4)
-		bo.max_v4 = PW_MAX_PREFIXES_V4;
-	if (bo.max_v6 > PW_MAX_PREFIXES_V6)
-		bo.max_v6 = PW_MAX_PREFIXES_V6;
+	pw_bpf_size(&cfg, true, &bo, err, sizeof(err)); /* room to grow; checked in load_config */
 	ret = pw_bpf_open(&bo, &d.bpf);
 	if (ret) {
 		pw_err("cannot open the BPF object: %s", strerror(-ret));

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "loader.h"
 #include "log.h"
 #include "prefixwatch.skel.h"
@@ -36,6 +37,8 @@
 #define PW_PREFIXES_PER_UNIT_V4_LARGE 4
 /* A few more for small tables, where fewer prefixes share a path. */
 #define PW_UNITS_SPARE 1024
+/* The daemon's smallest capacity of each family, so small sets can grow on reload. */
+#define PW_MIN_CAPACITY 65536
 
 enum { PW_V4, PW_V6, PW_FAMILIES };
 
@@ -72,6 +75,171 @@ static int64_t table_units(uint32_t max, unsigned int l1_bits, unsigned int per_
 	return units < (int64_t)PW_ENTRY_NEXT ? units : -E2BIG;
 }
 
+/* The IPv4 first level for @max_v4 prefixes of capacity. */
+static unsigned int v4_l1_for(uint32_t max_v4)
+{
+	/*
+	 * A /24 first level costs 64 MB a table whatever the prefixes; from
+	 * PW_V4_L1_LARGE_MIN prefixes on, a /16 one would take as much, in three reads.
+	 */
+	return max_v4 >= PW_V4_L1_LARGE_MIN ? PW_V4_L1_BITS_LARGE : PW_L1_BITS;
+}
+
+/* The estimate of units for @max prefixes of @family under a first level of @l1_bits. */
+static int64_t estimate_units(int family, uint32_t max, unsigned int l1_bits)
+{
+	if (family == AF_INET6)
+		return table_units(max, PW_L1_BITS, PW_UNITS_PER_V6, 0);
+	if (l1_bits == PW_V4_L1_BITS_LARGE)
+		return table_units(max, PW_V4_L1_BITS_LARGE, 0, PW_PREFIXES_PER_UNIT_V4_LARGE);
+	return table_units(max, PW_L1_BITS, PW_UNITS_PER_V4, 0);
+}
+
+uint32_t pw_bpf_max_units(int family)
+{
+	if (family == AF_INET6)
+		return (uint32_t)estimate_units(AF_INET6, PW_MAX_PREFIXES_V6, PW_L1_BITS);
+	return (uint32_t)estimate_units(AF_INET, PW_MAX_PREFIXES_V4,
+					v4_l1_for(PW_MAX_PREFIXES_V4));
+}
+
+/* True when the first @bits bits of @a and @b agree. */
+static bool same_top_bits(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	unsigned int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest || !((a[whole] ^ b[whole]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+uint64_t pw_bpf_units(const struct pw_prefix *pfx, size_t n, unsigned int l1_bits)
+{
+	/* Per level under the first: the last prefix that passed through it. */
+	const struct pw_prefix *last[(128 - PW_L1_BITS) / PW_STRIDE + 1] = { NULL };
+	uint64_t units = (1U << l1_bits) / PW_UNIT_ENTRIES;
+
+	/*
+	 * The unit under level boundary `off` on a prefix's path is keyed by the address's
+	 * first `off` bits. Sorted by address, the prefixes sharing those bits are
+	 * consecutive among those reaching that level, so comparing with the last one that
+	 * did counts each unit once.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl = 0;
+
+		for (unsigned int off = l1_bits; off < pfx[i].len; off += PW_STRIDE, lvl++) {
+			if (!last[lvl] || !same_top_bits(last[lvl]->addr, pfx[i].addr, off))
+				units++;
+			last[lvl] = &pfx[i];
+		}
+	}
+	return units;
+}
+
+/* The distinct prefixes of every group of @cfg, sorted: IPv4 first. */
+static int distinct_prefixes(const struct pw_config *cfg, struct pw_prefix **out, size_t *n,
+			     size_t *n_v4)
+{
+	size_t total = 0, k = 0;
+	struct pw_prefix *all;
+
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		total += cfg->groups[i].n_prefixes;
+	all = malloc((total + 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		for (size_t j = 0; j < cfg->groups[i].n_prefixes; j++)
+			all[k++] = cfg->groups[i].prefixes[j];
+	qsort(all, total, sizeof(*all), pw_prefix_cmp);
+	*n = *n_v4 = 0;
+	for (size_t i = 0; i < total; i++) {
+		if (*n && pw_prefix_equal(&all[*n - 1], &all[i]))
+			continue;
+		all[(*n)++] = all[i];
+		if (all[i].family == AF_INET)
+			(*n_v4)++;
+	}
+	*out = all;
+	return 0;
+}
+
+/* Room for reloads to grow: twice @v, at least PW_MIN_CAPACITY, at most @max. */
+static uint32_t grown(size_t v, uint32_t max)
+{
+	size_t c = v * 2 > PW_MIN_CAPACITY ? v * 2 : PW_MIN_CAPACITY;
+
+	return c < max ? (uint32_t)c : max;
+}
+
+int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts, char *err,
+		size_t errlen)
+{
+	static const char *const fam[] = { "IPv4", "IPv6" };
+	const uint32_t max_pfx[PW_FAMILIES] = { PW_MAX_PREFIXES_V4, PW_MAX_PREFIXES_V6 };
+	uint32_t cap[PW_FAMILIES], units[PW_FAMILIES];
+	unsigned int l1[PW_FAMILIES];
+	struct pw_prefix *all;
+	size_t n, nf[PW_FAMILIES];
+	int ret;
+
+	ret = distinct_prefixes(cfg, &all, &n, &nf[PW_V4]);
+	if (ret) {
+		snprintf(err, errlen, "%s: out of memory", cfg->path);
+		return ret;
+	}
+	nf[PW_V6] = n - nf[PW_V4];
+	if (nf[PW_V4] > PW_MAX_PREFIXES_V4 || nf[PW_V6] > PW_MAX_PREFIXES_V6) {
+		snprintf(err, errlen,
+			 "%s: %zu IPv4 and %zu IPv6 distinct prefixes: more than the maps allow (at most %u IPv4 and %u IPv6)",
+			 cfg->path, nf[PW_V4], nf[PW_V6], PW_MAX_PREFIXES_V4, PW_MAX_PREFIXES_V6);
+		ret = -E2BIG;
+		goto out;
+	}
+	/*
+	 * The first level follows the daemon's capacity, so replay and check lay out the
+	 * tables exactly as run does, and refuse exactly what it refuses.
+	 */
+	l1[PW_V4] = v4_l1_for(grown(nf[PW_V4], PW_MAX_PREFIXES_V4));
+	l1[PW_V6] = PW_L1_BITS;
+	for (int f = 0; f < PW_FAMILIES; f++) {
+		const struct pw_prefix *first = f == PW_V4 ? all : all + nf[PW_V4];
+		uint64_t need = pw_bpf_units(first, nf[f], l1[f]);
+		uint32_t limit = pw_bpf_max_units(f == PW_V4 ? AF_INET : AF_INET6);
+		int64_t est;
+
+		if (need > limit) {
+			snprintf(err, errlen,
+				 "%s: the %zu %s prefixes need %llu table units of 64 bytes, more than the %u a table may have",
+				 cfg->path, nf[f], fam[f], (unsigned long long)need, limit);
+			ret = -ENOSPC;
+			goto out;
+		}
+		if (!grow) {
+			cap[f] = nf[f] ? (uint32_t)nf[f] : 1;
+			units[f] = (uint32_t)need;
+			continue;
+		}
+		cap[f] = grown(nf[f], max_pfx[f]);
+		est = estimate_units(f == PW_V4 ? AF_INET : AF_INET6, cap[f], l1[f]);
+		units[f] = (uint32_t)(2 * need > (uint64_t)est ? 2 * need : (uint64_t)est);
+		if (units[f] > limit)
+			units[f] = limit;
+	}
+	if (opts) {
+		memset(opts, 0, sizeof(*opts));
+		opts->max_v4 = cap[PW_V4];
+		opts->max_v6 = cap[PW_V6];
+		opts->units_v4 = units[PW_V4];
+		opts->units_v6 = units[PW_V6];
+		opts->v4_l1_bits = l1[PW_V4];
+	}
+out:
+	free(all);
+	return ret;
+}
+
 int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 {
 	int64_t units_v4, units_v6;
@@ -83,20 +251,15 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 		return -ENOMEM;
 	b->max_v4 = opts && opts->max_v4 ? opts->max_v4 : PW_MAX_PREFIXES_V4;
 	b->max_v6 = opts && opts->max_v6 ? opts->max_v6 : PW_MAX_PREFIXES_V6;
-	/*
-	 * A /24 first level costs 64 MB a table whatever the prefixes; from
-	 * PW_V4_L1_LARGE_MIN prefixes on, a /16 one would take as much, in three reads.
-	 */
-	b->l1_bits[PW_V4] = b->max_v4 >= PW_V4_L1_LARGE_MIN ? PW_V4_L1_BITS_LARGE : PW_L1_BITS;
+	b->l1_bits[PW_V4] = opts && opts->v4_l1_bits ? opts->v4_l1_bits : v4_l1_for(b->max_v4);
 	b->l1_bits[PW_V6] = PW_L1_BITS;
-	if (b->l1_bits[PW_V4] == PW_V4_L1_BITS_LARGE)
-		units_v4 = table_units(b->max_v4, PW_V4_L1_BITS_LARGE, 0,
-				       PW_PREFIXES_PER_UNIT_V4_LARGE);
-	else
-		units_v4 = table_units(b->max_v4, PW_L1_BITS, PW_UNITS_PER_V4, 0);
-	units_v6 = table_units(b->max_v6, PW_L1_BITS, PW_UNITS_PER_V6, 0);
-	if (units_v4 < 0 || units_v6 < 0) {
-		err = -E2BIG;
+	units_v4 = opts && opts->units_v4 ? opts->units_v4 :
+					    estimate_units(AF_INET, b->max_v4, b->l1_bits[PW_V4]);
+	units_v6 = opts && opts->units_v6 ? opts->units_v6 :
+					    estimate_units(AF_INET6, b->max_v6, PW_L1_BITS);
+	if (units_v4 < 0 || units_v6 < 0 ||
+	    (b->l1_bits[PW_V4] != PW_L1_BITS && b->l1_bits[PW_V4] != PW_V4_L1_BITS_LARGE)) {
+		err = units_v4 < 0 || units_v6 < 0 ? -E2BIG : -EINVAL;
 		goto err_free;
 	}
 	b->units[PW_V4] = (uint32_t)units_v4;
@@ -148,6 +311,17 @@ void pw_bpf_close(struct pw_bpf *b)
 	free(b);
 }
 
+/* Remove every pin of ours that exists, made by this call or an earlier one. */
+static void unpin_all(struct pw_bpf *b)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, b->skel->obj) {
+		if (bpf_map__is_pinned(map))
+			bpf_map__unpin(map, NULL);
+	}
+}
+
 int pw_bpf_pin(struct pw_bpf *b, const char *dir)
 {
 	struct bpf_map *map;
@@ -159,27 +333,33 @@ int pw_bpf_pin(struct pw_bpf *b, const char *dir)
 	bpf_object__for_each_map(map, b->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto err_unpin;
+		}
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			goto err_unpin;
+		}
 		err = bpf_map__pin(map, path);
 		if (err)
-			return err;
+			goto err_unpin;
 	}
 	b->pinned = true;
 	return 0;
+
+err_unpin:
+	/* All or nothing: a half-pinned set would look like a live instance to bpftool. */
+	unpin_all(b);
+	return err < 0 ? err : -EINVAL;
 }
 
 void pw_bpf_unpin(struct pw_bpf *b)
 {
-	struct bpf_map *map;
-
 	if (!b || !b->pinned)
 		return;
-	bpf_object__for_each_map(map, b->skel->obj) {
-		if (bpf_map__is_pinned(map))
-			bpf_map__unpin(map, NULL);
-	}
+	unpin_all(b);
 	b->pinned = false;
 }
 
@@ -509,20 +689,6 @@ int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out)
 	if (n > pw_bpf_max_ids(b))
 		return -ERANGE;
 	return read_percpu(b, bpf_map__fd(b->skel->maps.pw_counters), n, out);
-}
-
-int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id)
-{
-	size_t sz = (size_t)b->ncpus * sizeof(struct pw_counter);
-	struct pw_counter *zero = calloc(1, sz);
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.pw_counters), &id, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
-	return err;
 }
 
 int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX])

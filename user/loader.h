@@ -7,6 +7,7 @@
 #ifndef PW_LOADER_H
 #define PW_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,10 +17,44 @@
 struct pw_bpf;
 struct bpf_object;
 
+struct pw_config;
+
 struct pw_bpf_opts {
 	uint32_t max_v4;     /* capacity of the IPv4 tables; 0: PW_MAX_PREFIXES_V4 */
 	uint32_t max_v6;     /* capacity of the IPv6 tables; 0: PW_MAX_PREFIXES_V6 */
+	/* Units (64 bytes) of each IPv4 and IPv6 table; 0: an estimate from max_v4, max_v6. */
+	uint32_t units_v4, units_v6;
+	/* Bits of the IPv4 first level, 16 or 24; 0: 24 from PW_V4_L1_LARGE_MIN max_v4. */
+	unsigned int v4_l1_bits;
 };
+
+/* Most units a table may have (64 bytes each): the tables of a full set of prefixes. */
+uint32_t pw_bpf_max_units(int family);
+
+/**
+ * pw_bpf_units() - the table units a set of prefixes of one family fills.
+ * @pfx:     distinct prefixes of @family, sorted (pw_prefix_cmp)
+ * @l1_bits: bits of the table's first level (16, or 24 for IPv4 DIR-24)
+ *
+ * The first level, then one unit per distinct path the trie's levels take: a prefix of
+ * length L makes (or shares) the unit under each level boundary above L. Exact: a table
+ * of this many units holds the set, one unit less does not.
+ */
+uint64_t pw_bpf_units(const struct pw_prefix *pfx, size_t n, unsigned int l1_bits);
+
+/**
+ * pw_bpf_size() - decide whether the maps can hold the prefixes of @cfg, and size them.
+ * @grow: leave room for reloads to grow (the daemon): twice the prefixes and units, within
+ *        the limits; else exactly what the set needs (replay)
+ * @opts: filled for pw_bpf_open(), or NULL to only check
+ *
+ * The one place that decides what `check`, `run` and `replay` accept: a set is refused
+ * when it has more distinct prefixes of a family than the counters allow (-E2BIG) or its
+ * trie needs more units than pw_bpf_max_units() (-ENOSPC), whatever @grow. Returns 0 or
+ * -errno with a one-line reason naming the figures in @err.
+ */
+int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts, char *err,
+		size_t errlen);
 
 /* Open the object and size its maps; nothing is loaded yet. Returns 0 or -errno. */
 int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out);
@@ -28,7 +63,7 @@ int pw_bpf_load(struct pw_bpf *b);
 void pw_bpf_close(struct pw_bpf *b);
 /*
  * Pin every map as @dir/<map name> (after load). Stale pins of an earlier instance that
- * died are replaced. Returns 0 or -errno.
+ * died are replaced. All or nothing: on failure no pin of ours is left. Returns 0 or -errno.
  */
 int pw_bpf_pin(struct pw_bpf *b, const char *dir);
 /* Remove the pins made by pw_bpf_pin (a clean stop). */
@@ -67,8 +102,6 @@ int pw_bpf_run(struct pw_bpf *b, const void *frame, size_t len);
 
 /* Sum over CPUs of the counters of ids 0..@n-1, read in batches. Returns 0 or -errno. */
 int pw_bpf_read_counters(struct pw_bpf *b, uint32_t n, struct pw_counter *out);
-/* Reset the counter of @id to zero on every CPU (an id given to another prefix). */
-int pw_bpf_clear_counter(struct pw_bpf *b, uint32_t id);
 /* Sum over CPUs of the class counters (enum pw_class). Returns 0 or -errno. */
 int pw_bpf_read_classes(struct pw_bpf *b, struct pw_counter out[PW_CLASS_MAX]);
 

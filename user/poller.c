@@ -249,164 +249,217 @@ nomem:
 	return -ENOMEM;
 }
 
-int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
+/*
+ * A reload in the making: the new view, and what the steps of pw_poller_apply pass on.
+ * Per entry of the new view: @fresh, a prefix the old set did not have; @reuses, one that
+ * takes an id the old set used (only when no other id is left).
+ */
+struct reload {
+	struct pw_pentry *np;
+	size_t nn;
+	struct pw_gview *ng;
+	bool *fresh, *reuses;
+	size_t n_reused;
+	/* per id: the raw counter while the id was idle, the last value its old prefix saw */
+	struct pw_counter *before;
+	/* per old entry: the total of a prefix that goes */
+	struct pw_counter *gone;
+};
+
+static void reload_free(struct reload *r)
 {
-	struct pw_pentry *np = NULL;
-	struct pw_gview *ng = NULL;
-	struct pw_prefix *pfx = NULL;
-	struct pw_counter *before = NULL, *gone = NULL;
-	uint32_t *ids = NULL, next_free = 0;
-	size_t nn = 0;
+	free(r->fresh);
+	free(r->reuses);
+	free(r->before);
+	free(r->gone);
+}
+
+/*
+ * Ids: a prefix that stays keeps its id (and its counts). A new one takes an id used by
+ * neither the old nor the new set when there is one, so packets still in flight under
+ * the old set never land on a new prefix; failing that, an id the new set leaves free,
+ * which write_tables() retires before handing it over. Returns 0 or -E2BIG.
+ */
+static int assign_ids(struct pw_poller *pl, struct reload *r)
+{
+	uint8_t *taken = calloc(pl->src.max_ids + 1, 1);
+
+	if (!taken)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nn; i++) {
+		long o = find_in(pl->p, pl->n, &r->np[i].pfx);
+
+		r->np[i].id = UINT32_MAX;
+		r->fresh[i] = o < 0;
+		if (o >= 0) {
+			r->np[i].id = pl->p[o].id;
+			r->np[i].in = pl->p[o].in;
+			r->np[i].rate = pl->p[o].rate;
+			taken[r->np[i].id] = 1;
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t next_free = 0;
+
+		for (size_t i = 0; i < r->nn; i++) {
+			if (r->np[i].id != UINT32_MAX)
+				continue;
+			while (next_free < pl->src.max_ids &&
+			       (taken[next_free] || (pass == 0 && pl->used[next_free])))
+				next_free++;
+			if (next_free == pl->src.max_ids)
+				break;
+			r->np[i].id = next_free;
+			taken[next_free] = 1;
+			if (pass == 1) {
+				r->reuses[i] = true;
+				r->n_reused++;
+			}
+		}
+	}
+	free(taken);
+	for (size_t i = 0; i < r->nn; i++) {
+		if (r->np[i].id == UINT32_MAX)
+			return -E2BIG;
+		if (r->np[i].id + 1 > pl->id_hi)
+			pl->id_hi = r->np[i].id + 1;
+	}
+	return 0;
+}
+
+/* Make the @n entries at @p live, leaving out those with @skip set (@skip may be NULL). */
+static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n, const bool *skip)
+{
+	struct pw_prefix *pfx = malloc((n + 1) * sizeof(*pfx));
+	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+	size_t k = 0;
 	int err;
 
-	/* Settle the counts under the old set. */
-	if (pl->have_cfg) {
-		err = pw_poller_poll(pl, now);
-		if (err)
-			return err;
-	}
-	err = build_view(cfg, &np, &nn, &ng);
-	if (err)
-		return err;
-	if (nn > pl->src.max_ids) {
-		err = -E2BIG;
-		goto out_free;
-	}
-	pfx = malloc((nn + 1) * sizeof(*pfx));
-	ids = malloc((nn + 1) * sizeof(*ids));
 	if (!pfx || !ids) {
 		err = -ENOMEM;
-		goto out_free;
+		goto out;
 	}
-
-	/*
-	 * Ids: a prefix that stays keeps its id. A new one takes an id used by neither the
-	 * old nor the new set when there is one, so packets still in flight under the old
-	 * set never land on a new prefix; failing that, any id the new set leaves free.
-	 */
-	{
-		uint8_t *taken = calloc(pl->src.max_ids, 1);
-
-		if (!taken) {
-			err = -ENOMEM;
-			goto out_free;
-		}
-		for (size_t i = 0; i < nn; i++) {
-			long o = find_in(pl->p, pl->n, &np[i].pfx);
-
-			np[i].id = UINT32_MAX;
-			if (o >= 0) {
-				np[i].id = pl->p[o].id;
-				np[i].in = pl->p[o].in;
-				np[i].rate = pl->p[o].rate;
-				taken[np[i].id] = 1;
-			}
-		}
-		for (int pass = 0; pass < 2; pass++) {
-			next_free = 0;
-			for (size_t i = 0; i < nn; i++) {
-				if (np[i].id != UINT32_MAX)
-					continue;
-				while (next_free < pl->src.max_ids &&
-				       (taken[next_free] || (pass == 0 && pl->used[next_free])))
-					next_free++;
-				if (next_free == pl->src.max_ids)
-					break;
-				np[i].id = next_free;
-				taken[next_free] = 1;
-			}
-		}
-		free(taken);
+	for (size_t i = 0; i < n; i++) {
+		if (skip && skip[i])
+			continue;
+		pfx[k] = p[i].pfx;
+		ids[k++] = p[i].id;
 	}
-	for (size_t i = 0; i < nn; i++) {
-		if (np[i].id == UINT32_MAX) {
-			err = -E2BIG;
-			goto out_free;
-		}
-		pfx[i] = np[i].pfx;
-		ids[i] = np[i].id;
-	}
+	err = pl->src.set_prefixes(pl->src.ctx, pfx, ids, k);
+out:
+	free(pfx);
+	free(ids);
+	return err;
+}
 
-	/* New ids start from the kernel's current value of their counter. */
-	for (size_t i = 0; i < nn; i++)
-		if (np[i].id + 1 > pl->id_hi)
-			pl->id_hi = np[i].id + 1;
+/*
+ * Write the new set and flip to it, reading the counters around the flip.
+ *
+ * r->before gets each id's value while it was idle: for an id no old prefix used, any
+ * reading before the flip. An id taken over from a removed prefix is never idle before
+ * the flip, and the removed prefix's last packets and the new prefix's first would share
+ * one counter: such ids are retired first, by a flip to the new set without the prefixes
+ * that take them (their traffic goes to an enclosing prefix meanwhile), and read after
+ * it, when nothing counts on them any more. pl->raw ends as of the final flip. Returns 0,
+ * or -errno with the old set live again.
+ */
+static int write_tables(struct pw_poller *pl, struct reload *r)
+{
+	int err;
+
 	err = read_raw(pl);
 	if (err)
-		goto out_free;
-	before = malloc((pl->id_hi + 1) * sizeof(*before));
-	gone = malloc((pl->n + 1) * sizeof(*gone));
-	if (!before || !gone) {
-		err = -ENOMEM;
-		goto out_free;
+		return err;
+	memcpy(r->before, pl->raw, pl->id_hi * sizeof(*r->before));
+	if (r->n_reused) {
+		err = write_set(pl, r->np, r->nn, r->reuses);
+		if (!err)
+			err = read_raw(pl);
+		if (err)
+			goto restore;
+		for (size_t i = 0; i < r->nn; i++)
+			if (r->reuses[i])
+				r->before[r->np[i].id] = pl->raw[r->np[i].id];
 	}
-	memcpy(before, pl->raw, pl->id_hi * sizeof(*before));
-
-	err = pl->src.set_prefixes(pl->src.ctx, pfx, ids, nn);
+	err = write_set(pl, r->np, r->nn, NULL);
 	if (err)
-		goto out_free;
-
-	/* From here the new set is live: nothing may fail any more. */
-	/*
-	 * A removed prefix hands its total to its nearest enclosing prefix that stays, which
-	 * now receives its traffic; packets that reached it between the settling poll and
-	 * the flip are included by reading once more. An id a new prefix takes over counted
-	 * for the removed prefix up to the flip and counts for the new one after it: read it
-	 * as of the flip (later packets show at the next poll), and take the removed totals
-	 * before the new prefixes' bases are reset.
-	 */
+		goto restore;
+	/* Packets that reached a removed prefix up to the flip are in this reading. */
 	if (read_raw(pl) != 0)
-		memcpy(pl->raw, before, pl->id_hi * sizeof(*before));
-	for (size_t i = 0; i < nn; i++)
-		if (find_in(pl->p, pl->n, &np[i].pfx) < 0)
-			pl->raw[np[i].id] = before[np[i].id];
-	for (size_t i = 0; i < pl->n; i++)
-		if (find_in(np, nn, &pl->p[i].pfx) < 0)
-			gone[i] = total_of(pl, pl->p[i].id);
-	/*
-	 * The old groups' counts as of the flip, from the same reading the new view starts
-	 * from: the settling poll's counts would miss what arrived between it and the flip,
-	 * and the offsets below would drop those packets from every group that stays.
-	 */
-	{
-		struct pw_counter *oin = malloc((pl->n + 1) * sizeof(*oin));
-		struct pw_counter *oing = malloc((pl->n_groups + 1) * sizeof(*oing));
+		memcpy(pl->raw, r->before, pl->id_hi * sizeof(*r->before));
+	return 0;
 
-		if (oin && oing && compute(pl, oin, oing) == 0)
-			for (size_t g = 0; g < pl->n_groups; g++)
-				pl->g[g].in = oing[g];
-		free(oin);
-		free(oing);
-	}
-	for (size_t i = 0; i < nn; i++) {
-		if (find_in(pl->p, pl->n, &np[i].pfx) >= 0)
+restore:
+	/* Best effort: the old set is live unless the first write failed, or this one does. */
+	if (r->n_reused && pl->have_cfg)
+		write_set(pl, pl->p, pl->n, NULL);
+	return err;
+}
+
+/*
+ * The counts of the old set as of the flip: a removed prefix's total (its id read when it
+ * was retired, before a new prefix's count starts on it), and the old groups' counts, from
+ * the same reading the new view starts from: the settling poll's counts would miss what
+ * arrived between it and the flip, and the offsets would drop those packets from every
+ * group that stays.
+ */
+static void settle_old(struct pw_poller *pl, struct reload *r)
+{
+	struct pw_counter *oin = malloc((pl->n + 1) * sizeof(*oin));
+	struct pw_counter *oing = malloc((pl->n_groups + 1) * sizeof(*oing));
+
+	for (size_t i = 0; i < r->nn; i++)
+		if (r->fresh[i])
+			pl->raw[r->np[i].id] = r->before[r->np[i].id];
+	for (size_t i = 0; i < pl->n; i++)
+		if (find_in(r->np, r->nn, &pl->p[i].pfx) < 0)
+			r->gone[i] = total_of(pl, pl->p[i].id);
+	if (oin && oing && compute(pl, oin, oing) == 0)
+		for (size_t g = 0; g < pl->n_groups; g++)
+			pl->g[g].in = oing[g];
+	free(oin);
+	free(oing);
+}
+
+/*
+ * New prefixes start from zero: their base is their id's value while idle. A removed
+ * prefix hands its total to its nearest enclosing prefix of the new set, which now
+ * receives its traffic, so no inclusive count goes backwards.
+ */
+static void carry_counts(struct pw_poller *pl, struct reload *r)
+{
+	for (size_t i = 0; i < r->nn; i++) {
+		if (!r->fresh[i])
 			continue;
-		pl->base[np[i].id] = before[np[i].id];
-		pl->carry[np[i].id].packets = pl->carry[np[i].id].bytes = 0;
+		pl->base[r->np[i].id] = r->before[r->np[i].id];
+		pl->carry[r->np[i].id].packets = pl->carry[r->np[i].id].bytes = 0;
 	}
 	for (size_t i = 0; i < pl->n; i++) {
 		long a;
 
-		if (find_in(np, nn, &pl->p[i].pfx) >= 0)
+		if (find_in(r->np, r->nn, &pl->p[i].pfx) >= 0)
 			continue;
-		a = nearest_ancestor(np, nn, &pl->p[i].pfx);
+		a = nearest_ancestor(r->np, r->nn, &pl->p[i].pfx);
 		if (a >= 0) {
-			pl->carry[np[a].id].packets += gone[i].packets;
-			pl->carry[np[a].id].bytes += gone[i].bytes;
+			pl->carry[r->np[a].id].packets += r->gone[i].packets;
+			pl->carry[r->np[a].id].bytes += r->gone[i].bytes;
 		}
 	}
 	for (size_t i = 0; i < pl->n; i++)
 		pl->used[pl->p[i].id] = 0;
-	for (size_t i = 0; i < nn; i++)
-		pl->used[np[i].id] = 1;
+	for (size_t i = 0; i < r->nn; i++)
+		pl->used[r->np[i].id] = 1;
+}
 
-	/* Groups that stay continue from their count: remember it before the old view goes. */
+/* Replace the live view and config by the new ones; a group that stays keeps its count. */
+static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *cfg)
+{
 	for (size_t i = 0; i < cfg->n_groups; i++) {
-		ng[i].offset.packets = ng[i].offset.bytes = 0;
-		ng[i].in.packets = ng[i].in.bytes = UINT64_MAX; /* marks a new group */
+		r->ng[i].offset.packets = r->ng[i].offset.bytes = 0;
+		r->ng[i].in.packets = r->ng[i].in.bytes = UINT64_MAX; /* marks a new group */
 		for (size_t j = 0; j < pl->n_groups; j++)
 			if (!strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
-				ng[i].in = pl->g[j].in;
+				r->ng[i].in = pl->g[j].in;
 	}
 	free_view(pl->p, pl->g, pl->n_groups);
 	if (pl->have_cfg)
@@ -416,47 +469,83 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	pl->have_cfg = true;
 	/* The group views point into the config they came from: re-point them. */
 	for (size_t i = 0; i < pl->cfg.n_groups; i++)
-		ng[i].cfg = &pl->cfg.groups[i];
-	pl->p = np;
-	pl->n = nn;
-	pl->g = ng;
+		r->ng[i].cfg = &pl->cfg.groups[i];
+	pl->p = r->np;
+	pl->n = r->nn;
+	pl->g = r->ng;
 	pl->n_groups = pl->cfg.n_groups;
+	r->np = NULL;
+	r->ng = NULL;
+}
 
-	/* Counts under the new set, so the next rate compares like with like. */
-	{
-		struct pw_counter *inp = malloc((nn + 1) * sizeof(*inp));
-		struct pw_counter *ing = malloc((pl->n_groups + 1) * sizeof(*ing));
+/*
+ * Counts under the new set, so the next rate compares like with like; a group that
+ * stays gets the offset that continues it from its old count.
+ */
+static void recount(struct pw_poller *pl)
+{
+	struct pw_counter *inp = malloc((pl->n + 1) * sizeof(*inp));
+	struct pw_counter *ing = malloc((pl->n_groups + 1) * sizeof(*ing));
 
-		if (inp && ing && compute(pl, inp, ing) == 0) {
-			for (size_t i = 0; i < nn; i++)
-				pl->p[i].in = inp[i];
-			for (size_t g = 0; g < pl->n_groups; g++) {
-				struct pw_gview *gv = &pl->g[g];
+	if (inp && ing && compute(pl, inp, ing) == 0) {
+		for (size_t i = 0; i < pl->n; i++)
+			pl->p[i].in = inp[i];
+		for (size_t g = 0; g < pl->n_groups; g++) {
+			struct pw_gview *gv = &pl->g[g];
 
-				if (gv->in.packets != UINT64_MAX || gv->in.bytes != UINT64_MAX) {
-					gv->offset.packets = gv->in.packets - ing[g].packets;
-					gv->offset.bytes = gv->in.bytes - ing[g].bytes;
-				} else {
-					gv->in = ing[g];
-				}
+			if (gv->in.packets != UINT64_MAX || gv->in.bytes != UINT64_MAX) {
+				gv->offset.packets = gv->in.packets - ing[g].packets;
+				gv->offset.bytes = gv->in.bytes - ing[g].bytes;
+			} else {
+				gv->in = ing[g];
 			}
 		}
-		free(inp);
-		free(ing);
 	}
+	free(inp);
+	free(ing);
+}
+
+int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
+{
+	struct reload r = { 0 };
+	int err;
+
+	/* Settle the counts under the old set. */
+	if (pl->have_cfg) {
+		err = pw_poller_poll(pl, now);
+		if (err)
+			return err;
+	}
+	err = build_view(cfg, &r.np, &r.nn, &r.ng);
+	if (err)
+		return err;
+	if (r.nn > pl->src.max_ids) {
+		err = -E2BIG;
+		goto out;
+	}
+	r.fresh = calloc(r.nn + 1, sizeof(*r.fresh));
+	r.reuses = calloc(r.nn + 1, sizeof(*r.reuses));
+	r.gone = calloc(pl->n + 1, sizeof(*r.gone));
+	r.before = calloc(pl->src.max_ids + 1, sizeof(*r.before));
+	if (!r.fresh || !r.reuses || !r.gone || !r.before) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = assign_ids(pl, &r);
+	if (!err)
+		err = write_tables(pl, &r);
+	if (err)
+		goto out;
+	/* From here the new set is live: nothing may fail any more. */
+	settle_old(pl, &r);
+	carry_counts(pl, &r);
+	swap_view(pl, &r, cfg);
+	recount(pl);
 	if (!pl->last_poll)
 		pl->last_poll = now;
-	free(before);
-	free(gone);
-	free(pfx);
-	free(ids);
-	return 0;
-
-out_free:
-	free(before);
-	free(gone);
-	free(pfx);
-	free(ids);
-	free_view(np, ng, cfg->n_groups);
+out:
+	if (r.np || r.ng)
+		free_view(r.np, r.ng, cfg->n_groups);
+	reload_free(&r);
 	return err;
 }

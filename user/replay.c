@@ -51,44 +51,56 @@ static void sink(void *ctx, const struct pw_watch_item *it, const struct pw_even
 	pw_events_sink(&r->events, it, ev);
 }
 
+/* Copy @caplen captured bytes to @dst and zero-fill up to the @wirelen the frame had. */
+static size_t copy_wire(uint8_t *dst, size_t room, const uint8_t *data, size_t caplen,
+			size_t wirelen)
+{
+	if (wirelen < caplen)
+		wirelen = caplen; /* a damaged header: never count less than was captured */
+	if (wirelen > room)
+		wirelen = room;
+	if (caplen > wirelen)
+		caplen = wirelen;
+	memcpy(dst, data, caplen);
+	memset(dst + caplen, 0, wirelen - caplen);
+	return wirelen;
+}
+
 /*
- * Turn a captured frame into an Ethernet frame in r->buf. Returns its length, or 0 when
- * the link type is not one replay knows.
+ * Turn a captured frame into an Ethernet frame in r->buf, as long as it was on the wire
+ * (@wirelen, the original length): a capture with a short snap length keeps only the
+ * headers, and the live path counts the bytes of the whole frame. The part not captured
+ * is zeros. Returns its length, or 0 when the link type is not one replay knows.
  */
-static size_t to_ethernet(struct replay *r, int dlt, const uint8_t *data, size_t len)
+static size_t to_ethernet(struct replay *r, int dlt, const uint8_t *data, size_t caplen,
+			  size_t wirelen)
 {
 	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
-	size_t room = PW_REPLAY_MAX_FRAME - 14;
 	uint16_t proto;
 
 	switch (dlt) {
 	case DLT_EN10MB:
-		if (len > PW_REPLAY_MAX_FRAME)
-			len = PW_REPLAY_MAX_FRAME;
-		memcpy(r->buf, data, len);
-		return len;
+		return copy_wire(r->buf, PW_REPLAY_MAX_FRAME, data, caplen, wirelen);
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:
-		proto = len && (data[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		proto = caplen && (data[0] >> 4) == 6 ? 0x86dd : 0x0800;
 		break;
 	case DLT_LINUX_SLL:
-		if (len < 16)
+		if (caplen < 16)
 			return 0;
 		proto = (uint16_t)(data[14] << 8 | data[15]);
 		data += 16;
-		len -= 16;
+		caplen -= 16;
+		wirelen = wirelen > 16 ? wirelen - 16 : 0;
 		break;
 	default:
 		return 0;
 	}
-	if (len > room)
-		len = room;
 	memcpy(r->buf, macs, 12);
 	r->buf[12] = (uint8_t)(proto >> 8);
 	r->buf[13] = (uint8_t)proto;
-	memcpy(r->buf + 14, data, len);
-	return len + 14;
+	return 14 + copy_wire(r->buf + 14, PW_REPLAY_MAX_FRAME - 14, data, caplen, wirelen);
 }
 
 static void run_frame(struct replay *r, size_t len)
@@ -154,12 +166,11 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 {
 	struct replay r = { 0 };
 	struct pw_bpf_opts bo = { 0 };
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char errbuf[PCAP_ERRBUF_SIZE], why[1024];
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	struct pw_source src;
 	double t0 = 0, t = 0, next = 0, interval = cfg->interval;
-	size_t v4, v6;
 	int ret = 1, rc, dlt;
 	bool first = true;
 	pcap_t *p;
@@ -180,9 +191,12 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 		return 2;
 	}
 	r.buf = malloc(PW_REPLAY_MAX_FRAME);
-	pw_config_count(cfg, &v4, &v6);
-	bo.max_v4 = (uint32_t)(v4 + 16);
-	bo.max_v6 = (uint32_t)(v6 + 16);
+	/* Tables of exactly the units the prefixes fill, laid out as the daemon's are. */
+	rc = pw_bpf_size(cfg, false, &bo, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "replay: %s\n", why);
+		goto out;
+	}
 	rc = r.buf ? pw_bpf_open(&bo, &r.bpf) : -ENOMEM;
 	if (!rc)
 		rc = pw_bpf_load(r.bpf);
@@ -239,7 +253,7 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 			cut(&r, next);
 			next += interval;
 		}
-		len = to_ethernet(&r, dlt, data, h->caplen);
+		len = to_ethernet(&r, dlt, data, h->caplen, h->len);
 		run_frame(&r, len);
 	}
 	if (rc == PCAP_ERROR) {

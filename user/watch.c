@@ -22,25 +22,75 @@ void pw_watch_free(struct pw_watch *w)
 	w->n = 0;
 }
 
-static uint64_t hash_group(const struct pw_group *g)
+static uint64_t fnv1a(const void *data, size_t len, uint64_t h)
 {
-	const uint8_t *p = (const uint8_t *)g->prefixes;
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	const uint8_t *p = data;
 
-	for (size_t i = 0; i < g->n_prefixes * sizeof(*g->prefixes); i++)
+	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 1099511628211ULL;
 	return h;
 }
 
-static struct pw_watch_item *find_item(struct pw_watch *w, const struct pw_watch_item *key)
+static uint64_t hash_group(const struct pw_group *g)
 {
-	for (size_t i = 0; i < w->n; i++) {
-		struct pw_watch_item *it = &w->items[i];
+	return fnv1a(g->prefixes, g->n_prefixes * sizeof(*g->prefixes), 1469598103934665603ULL);
+}
 
-		if (it->per_prefix != key->per_prefix || strcmp(it->group, key->group))
-			continue;
-		if (key->per_prefix ? pw_prefix_equal(&it->prefix, &key->prefix)
-				    : it->set_hash == key->set_hash)
+/* What identifies a detector across rebuilds: group, kind, and its prefix or prefix set. */
+static uint64_t item_hash(const struct pw_watch_item *it)
+{
+	uint64_t h = fnv1a(it->group, strlen(it->group), 1469598103934665603ULL);
+
+	if (it->per_prefix)
+		return fnv1a(&it->prefix, sizeof(it->prefix), h ^ 1);
+	return fnv1a(&it->set_hash, sizeof(it->set_hash), h);
+}
+
+static bool same_item(const struct pw_watch_item *a, const struct pw_watch_item *b)
+{
+	if (a->per_prefix != b->per_prefix || strcmp(a->group, b->group))
+		return false;
+	return a->per_prefix ? pw_prefix_equal(&a->prefix, &b->prefix)
+			     : a->set_hash == b->set_hash;
+}
+
+/*
+ * The old detectors by what identifies them, so a rebuild finds each in constant time:
+ * open addressing, at most half full, slots holding an item index + 1 (0: empty).
+ */
+struct item_index {
+	size_t *slot;
+	size_t mask;
+};
+
+static int index_build(struct item_index *x, const struct pw_watch_item *items, size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	x->slot = calloc(size, sizeof(*x->slot));
+	if (!x->slot)
+		return -ENOMEM;
+	x->mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t s = (size_t)item_hash(&items[i]) & x->mask;
+
+		while (x->slot[s])
+			s = (s + 1) & x->mask;
+		x->slot[s] = i + 1;
+	}
+	return 0;
+}
+
+/* The old item that @key continues and that no new item took yet, or NULL. */
+static struct pw_watch_item *index_find(const struct item_index *x, struct pw_watch *w,
+					const struct pw_watch_item *key)
+{
+	for (size_t s = (size_t)item_hash(key) & x->mask; x->slot[s]; s = (s + 1) & x->mask) {
+		struct pw_watch_item *it = &w->items[x->slot[s] - 1];
+
+		if (it->group[0] && same_item(it, key))
 			return it;
 	}
 	return NULL;
@@ -68,6 +118,7 @@ static void end_alarms(struct pw_watch *w, struct pw_watch_item *it, double now)
 
 int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
 {
+	struct item_index old_index;
 	struct pw_watch_item *items;
 	size_t n = 0, cap = 0;
 
@@ -76,22 +127,27 @@ int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
 	items = calloc(cap + 1, sizeof(*items));
 	if (!items)
 		return -ENOMEM;
+	if (index_build(&old_index, w->items, w->n)) {
+		free(items);
+		return -ENOMEM;
+	}
 	for (size_t g = 0; g < pl->n_groups; g++) {
 		const struct pw_gview *gv = &pl->g[g];
 		size_t members = gv->cfg->per_prefix ? gv->n_members : 0;
+		uint64_t set_hash = hash_group(gv->cfg); /* once a group: it reads every prefix */
 
 		for (size_t k = 0; k <= members; k++) {
 			struct pw_watch_item *it = &items[n++], *old;
 
 			snprintf(it->group, sizeof(it->group), "%s", gv->cfg->name);
 			it->gidx = g;
-			it->set_hash = hash_group(gv->cfg);
+			it->set_hash = set_hash;
 			if (k > 0) {
 				it->per_prefix = true;
 				it->pidx = gv->members[k - 1];
 				it->prefix = pl->p[it->pidx].pfx;
 			}
-			old = find_item(w, it);
+			old = index_find(&old_index, w, it);
 			if (old) {
 				it->det = old->det;
 				/* Taken over: the old item must not end its alarms below. */
@@ -101,6 +157,7 @@ int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
 			}
 		}
 	}
+	free(old_index.slot);
 	for (size_t i = 0; i < w->n; i++)
 		if (w->items[i].group[0])
 			end_alarms(w, &w->items[i], now);

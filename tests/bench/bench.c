@@ -19,7 +19,9 @@
  * Then: loading 1M IPv4 prefixes from a prefix file (config parser, poller, tables), a
  * poll at 1M, /metrics at 100k, map memory as bpftool reports it, reloads of 1M under
  * load (every frame counted once, at the old prefix or the new), the daemon's peak RSS at
- * 1M prefixes (the real daemon on a veth in a namespace), and replay's speed.
+ * 1M prefixes (the real daemon on a veth in a namespace), and replay's speed; and the
+ * detectors' rebuild at 100k per-prefix detectors ("bench BUILD_DIR watch_sync" runs that
+ * case alone).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -830,6 +832,99 @@ static void remove_tmpdir(void)
 	(void)!system(cmd);
 }
 
+/* ---- the detectors' rebuild (pw_watch_sync), in userspace alone ---- */
+
+struct mem_source {
+	struct pw_counter *c;
+};
+
+static int mem_read(void *ctx, uint32_t n, struct pw_counter *out)
+{
+	memcpy(out, ((struct mem_source *)ctx)->c, n * sizeof(*out));
+	return 0;
+}
+
+static int mem_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+{
+	(void)ctx, (void)pfx, (void)ids, (void)n;
+	return 0;
+}
+
+/* A config of one per-prefix group of @n prefixes of @t starting at @from (sorted). */
+static void one_group(struct pw_config *cfg, const struct pw_prefix *t, size_t from, size_t n)
+{
+	struct pw_group *g;
+	size_t k = 0;
+
+	pw_config_defaults(cfg);
+	cfg->groups = calloc(1, sizeof(*cfg->groups));
+	if (!cfg->groups)
+		die("out of memory");
+	g = &cfg->groups[0];
+	cfg->n_groups = 1;
+	snprintf(g->name, sizeof(g->name), "bench");
+	pw_detect_defaults(&g->det);
+	g->per_prefix = true;
+	g->prefixes = malloc(n * sizeof(*g->prefixes));
+	if (!g->prefixes)
+		die("out of memory");
+	memcpy(g->prefixes, t + from, n * sizeof(*g->prefixes));
+	qsort(g->prefixes, n, sizeof(*g->prefixes), pw_prefix_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || !pw_prefix_equal(&g->prefixes[k - 1], &g->prefixes[i]))
+			g->prefixes[k++] = g->prefixes[i];
+	g->n_prefixes = g->cap = k;
+}
+
+/*
+ * pw_watch_sync at @n per-prefix detectors: at start (no detector to carry over), then a
+ * reload that drops 1% of the prefixes and adds as many (every other detector carried).
+ * Prints "bench: case=watch_sync ..." lines; the median of RUNS.
+ */
+static void run_watch_sync(size_t n)
+{
+	size_t extra = n / 100, max_ids = n + extra;
+	struct pw_prefix *t = malloc(max_ids * sizeof(*t));
+	struct mem_source ms = { calloc(max_ids, sizeof(struct pw_counter)) };
+	struct pw_source src = { .ctx = &ms, .max_ids = (uint32_t)max_ids,
+				 .read_counters = mem_read, .set_prefixes = mem_set };
+	double start[RUNS], reload[RUNS];
+
+	if (!t || !ms.c || pw_table_gen(AF_INET, max_ids, 0x77617463, t))
+		die("out of memory");
+	for (int run = 0; run < RUNS; run++) {
+		struct pw_poller pl;
+		struct pw_watch w;
+		struct pw_config cfg;
+		double t0;
+
+		if (pw_poller_init(&pl, &src))
+			die("out of memory");
+		pw_watch_init(&w, NULL, NULL);
+		one_group(&cfg, t, 0, n);
+		if (pw_poller_apply(&pl, &cfg, 1))
+			die("apply %zu prefixes", n);
+		t0 = now();
+		if (pw_watch_sync(&w, &pl, 1))
+			die("watch sync: out of memory");
+		start[run] = (now() - t0) * 1e3;
+		one_group(&cfg, t, extra, n);
+		if (pw_poller_apply(&pl, &cfg, 2))
+			die("apply %zu prefixes", n);
+		t0 = now();
+		if (pw_watch_sync(&w, &pl, 2))
+			die("watch sync: out of memory");
+		reload[run] = (now() - t0) * 1e3;
+		pw_watch_free(&w);
+		pw_poller_free(&pl);
+	}
+	printf("bench: case=watch_sync step=start prefixes=%zu ms=%.1f\n", n, median(start, RUNS));
+	printf("bench: case=watch_sync step=reload prefixes=%zu ms=%.1f\n", n,
+	       median(reload, RUNS));
+	free(t);
+	free(ms.c);
+}
+
 static void print_header(void)
 {
 	char date[64], cpu[128] = "?", line[256];
@@ -887,6 +982,12 @@ int main(int argc, char **argv)
 	int err;
 
 	build_dir = argc > 1 ? argv[1] : "build";
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* "bench BUILD_DIR watch_sync": that case alone (userspace only, seconds). */
+	if (argc > 2 && !strcmp(argv[2], "watch_sync")) {
+		run_watch_sync(100000);
+		return 0;
+	}
 	if (geteuid() != 0)
 		die("needs root (BPF_PROG_TEST_RUN, maps of hundreds of MB, a network namespace)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -964,6 +1065,7 @@ int main(int argc, char **argv)
 		print_bench_line("prefixwatch", r->family, r->n, "spread", r->sp_pw);
 		print_bench_line("lpm-reference", r->family, r->n, "spread", r->sp_lpm);
 	}
+	run_watch_sync(100000);
 
 	printf("\nWhere the hot cost goes (ns per packet over xdp-pass; median of the tables):\n");
 	{

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <bpf/bpf.h>
@@ -741,6 +744,84 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- the loader around the tables: pins ---- */
+
+static char pin_dir[128], pin_block[256];
+
+static int count_entries(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Pinning is all or nothing: when the last map cannot be pinned (a directory sits where
+ * its pin goes), the maps pinned before it are unpinned, and the error comes back as
+ * -errno. The old code left every earlier pin behind.
+ */
+static void test_pin_all_or_nothing(void **state)
+{
+	const struct bpf_map *map, *last = NULL;
+	int err;
+
+	(void)state;
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/prefixwatch-test-pin-%d", (int)getpid());
+	assert_int_equal(mkdir(pin_dir, 0700), 0);
+	bpf_object__for_each_map(map, pw_bpf_object(bpf))
+		if (!bpf_map__is_internal(map))
+			last = map;
+	assert_non_null(last);
+	snprintf(pin_block, sizeof(pin_block), "%s/%s", pin_dir, bpf_map__name(last));
+	assert_int_equal(mkdir(pin_block, 0700), 0);
+
+	err = pw_bpf_pin(bpf, pin_dir);
+	assert_int_equal(err, -EISDIR);
+	/* only the blocking directory is left: no pin of ours */
+	assert_int_equal(count_entries(pin_dir), 1);
+	bpf_object__for_each_map(map, pw_bpf_object(bpf))
+		assert_false(bpf_map__is_pinned(map));
+
+	/* once the way is clear, every map pins, and unpinning removes them all */
+	assert_int_equal(rmdir(pin_block), 0);
+	pin_block[0] = '\0';
+	assert_int_equal(pw_bpf_pin(bpf, pin_dir), 0);
+	assert_true(count_entries(pin_dir) >= 9);
+	pw_bpf_unpin(bpf);
+	assert_int_equal(count_entries(pin_dir), 0);
+	assert_int_equal(rmdir(pin_dir), 0);
+	pin_dir[0] = '\0';
+}
+
+/* Whatever a failed test left in bpffs goes. */
+static int teardown_pins(void **state)
+{
+	pw_bpf_unpin(bpf);
+	if (pin_block[0])
+		rmdir(pin_block);
+	if (pin_dir[0]) {
+		struct dirent *de;
+		DIR *d = opendir(pin_dir);
+		char path[512];
+
+		while (d && (de = readdir(d))) {
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+			unlink(path);
+		}
+		if (d)
+			closedir(d);
+		rmdir(pin_dir);
+	}
+	return teardown(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest small[] = {
@@ -764,11 +845,15 @@ int main(void)
 		cmocka_unit_test(test_random_cross_check),
 		cmocka_unit_test(test_ids_across_batches),
 	};
+	const struct CMUnitTest loader[] = {
+		cmocka_unit_test(test_pin_all_or_nothing),
+	};
 	int failed;
 
 	failed = cmocka_run_group_tests_name("bpf lookup, /16 first level", small, setup_small,
 					     teardown);
 	failed += cmocka_run_group_tests_name("bpf lookup, /24 first level for IPv4", large,
 					      setup_large, teardown);
+	failed += cmocka_run_group_tests_name("bpf loader", loader, setup_small, teardown_pins);
 	return failed;
 }

@@ -746,7 +746,7 @@ static void test_source_errors(void **state)
 /* A group that stays continues from its count when its prefixes shrink, grow or change. */
 static void test_group_monotonic_across_reloads(void **state)
 {
-	struct pw_config cfg;
+	struct pw_config cfg = { 0 };
 	struct pw_poller pl;
 	struct fake f;
 
@@ -787,6 +787,154 @@ static void test_group_monotonic_across_reloads(void **state)
 	pw_poller_free(&pl);
 }
 
+/*
+ * A new prefix takes the id of a removed one in the same reload, while packets still reach
+ * the removed prefix under the old table: they are the removed prefix's (and its group's),
+ * never the new prefix's. The old code read the id before writing the tables and so
+ * credited them to the new prefix at the next poll.
+ */
+static void test_reused_id_in_flight(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	uint32_t old;
+
+	(void)state;
+	start(&f, &pl, 2);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.51.100.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	old = entry(&pl, "198.51.100.0/24")->id;
+	deliver(&f, "198.51.100.1", 7, 100);
+	poll_ok(&pl, 11);
+	f.inflight_id = old;
+	f.inflight_packets = 2;
+	f.inflight_bytes = 200;
+
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "192.0.2.0/24", "203.0.113.0/24", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(f.inflight_id, -1);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->id, old);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 0);
+	assert_int_equal(group(&pl, "a")->in.packets, 9);
+	assert_int_equal(group(&pl, "a")->in.bytes, 900);
+
+	poll_ok(&pl, 13); /* nothing reached 203.0.113.0/24 */
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 0);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 0);
+	assert_int_equal(group(&pl, "a")->in.packets, 9);
+	assert_true(group(&pl, "a")->rate.pps == 0);
+
+	deliver(&f, "203.0.113.1", 3, 100);
+	deliver(&f, "198.51.100.1", 5, 100); /* matches nothing now */
+	poll_ok(&pl, 14);
+	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 3);
+	assert_int_equal(group(&pl, "a")->in.packets, 12);
+	assert_int_equal(f.unmatched, 5);
+	pw_poller_free(&pl);
+}
+
+/*
+ * Random reloads over a small pool of prefixes, with few ids (so ids are reused within a
+ * reload), traffic before every reload and packets in flight during it: no prefix's or
+ * group's count ever goes backwards while it stays, and 0.0.0.0/0, always present, counts
+ * exactly the IPv4 packets sent (none lost, none twice), a sum kept here.
+ */
+static void test_counts_never_go_backwards(void **state)
+{
+	static const char *const pool[] = {
+		"10.0.0.0/8",	  "10.1.0.0/16",     "10.1.2.0/24", "10.2.0.0/16",
+		"10.1.2.128/25", "192.0.2.0/24",    "192.0.2.0/25", "198.51.100.0/24",
+		"10.3.0.0/16",	  "203.0.113.0/24",
+	};
+	static const char *const addrs[] = {
+		"10.1.2.200", "10.1.2.1", "10.1.9.9", "10.2.0.1",   "10.3.3.3",
+		"10.9.9.9",   "192.0.2.1", "192.0.2.200", "198.51.100.7", "203.0.113.5",
+		"172.16.0.1",
+	};
+	struct pw_counter last_p[N(pool)], last_g = { 0, 0 };
+	struct pw_config cfg = { 0 };
+	uint64_t sent = 0, sent_bytes = 0, seed = 12345;
+	bool was_in[N(pool)] = { false };
+	struct pw_poller pl;
+	struct fake f;
+	double now = 10;
+
+	(void)state;
+	start(&f, &pl, 6); /* 0/0 and up to 5 of the pool: ids run out, and get reused */
+	for (int round = 0; round < 400; round++) {
+		const char *chosen[N(pool) + 2];
+		size_t n = 0;
+		long at;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		chosen[n++] = "0.0.0.0/0";
+		for (size_t i = 0; i < N(pool) && n < 6; i++)
+			if ((seed >> (20 + i)) & 1)
+				chosen[n++] = pool[i];
+		chosen[n] = NULL;
+		/* traffic under the live set (from the second round), some polled, some not */
+		for (size_t k = 0; round && k < 4; k++) {
+			const char *a = addrs[(seed >> (4 * k + 1)) % N(addrs)];
+			unsigned int c = (unsigned int)((seed >> (4 * k + 40)) % 5) + 1;
+
+			deliver(&f, a, c, 100);
+			sent += c;
+			sent_bytes += (uint64_t)c * 100;
+			if (k == 1)
+				poll_ok(&pl, now += 1);
+		}
+		/* packets that reach the old table while it flips */
+		at = round ? fake_match(&f, addrs[(seed >> 50) % N(addrs)]) : -1;
+		if (at >= 0) {
+			f.inflight_id = f.ids[at];
+			f.inflight_packets = (seed >> 60) + 1;
+			f.inflight_bytes = f.inflight_packets * 100;
+			sent += f.inflight_packets;
+			sent_bytes += f.inflight_bytes;
+		}
+		add_group(&cfg, "all", PW_EXPORT_PREFIX, chosen[0], chosen[1], chosen[2],
+			  chosen[3], chosen[4], chosen[5], NULL);
+		apply_ok(&pl, &cfg, now += 1);
+		f.inflight_id = -1;
+		for (int pass = 0; pass < 2; pass++) {
+			const struct pw_gview *g = group(&pl, "all");
+
+			if (pass)
+				poll_ok(&pl, now += 1);
+			for (size_t i = 0; i < N(pool); i++) {
+				struct pw_prefix q = P(pool[i]);
+				long k = pw_poller_find(&pl, &q);
+
+				if (k < 0) {
+					was_in[i] = false;
+					continue;
+				}
+				if (was_in[i] && (pl.p[k].in.packets < last_p[i].packets ||
+						  pl.p[k].in.bytes < last_p[i].bytes))
+					fail_msg("round %d: %s went from %llu to %llu packets", round,
+						 pool[i], (unsigned long long)last_p[i].packets,
+						 (unsigned long long)pl.p[k].in.packets);
+				last_p[i] = pl.p[k].in;
+				was_in[i] = true;
+			}
+			if (g->in.packets < last_g.packets || g->in.bytes < last_g.bytes)
+				fail_msg("round %d: the group went from %llu to %llu packets", round,
+					 (unsigned long long)last_g.packets,
+					 (unsigned long long)g->in.packets);
+			last_g = g->in;
+			/* all IPv4 traffic, in flight included, once; after the poll exactly */
+			if (pass && (entry(&pl, "0.0.0.0/0")->in.packets != sent ||
+				     entry(&pl, "0.0.0.0/0")->in.bytes != sent_bytes))
+				fail_msg("round %d: 0.0.0.0/0 holds %llu packets, %llu were sent",
+					 round,
+					 (unsigned long long)entry(&pl, "0.0.0.0/0")->in.packets,
+					 (unsigned long long)sent);
+		}
+	}
+	pw_poller_free(&pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -802,6 +950,8 @@ int main(void)
 		cmocka_unit_test(test_group_monotonic_across_reloads),
 		cmocka_unit_test(test_reused_id_later_reload),
 		cmocka_unit_test(test_reused_id_same_reload_nested),
+		cmocka_unit_test(test_reused_id_in_flight),
+		cmocka_unit_test(test_counts_never_go_backwards),
 		cmocka_unit_test(test_ipv6_alongside_ipv4),
 		cmocka_unit_test(test_too_many_prefixes),
 		cmocka_unit_test(test_source_errors),

@@ -497,6 +497,92 @@ static void test_sync_removed(void **state)
 	fx_end(&x);
 }
 
+/* Configure g (per prefix) with 10.0.I.0/24 for I in [g0, g1), h (per prefix) in [h0, h1). */
+static void two_groups(struct pw_config *cfg, int g0, int g1, int h0, int h1)
+{
+	struct pw_group *g;
+
+	pw_config_defaults(cfg);
+	for (int k = 0; k < 2; k++) {
+		int lo = k ? h0 : g0, hi = k ? h1 : g1;
+
+		add_group(cfg, k ? "h" : "g", true, NULL);
+		g = &cfg->groups[cfg->n_groups - 1];
+		g->prefixes = calloc((size_t)(hi - lo) + 1, sizeof(*g->prefixes));
+		assert_non_null(g->prefixes);
+		for (int i = lo; i < hi; i++) {
+			char txt[32];
+
+			snprintf(txt, sizeof(txt), "10.0.%d.0/24", i);
+			g->prefixes[g->n_prefixes++] = P(txt);
+		}
+		g->cap = g->n_prefixes;
+	}
+}
+
+/* The age a test gave the detector of (@group, @prefix) as a mark: unique per detector. */
+static double mark_of(const struct pw_watch_item *it)
+{
+	return 1000.0 * (it->group[0] == 'h' ? 2 : 1) + (it->per_prefix ? it->prefix.addr[2] : 999);
+}
+
+/*
+ * Many detectors across a rebuild: each one whose group and prefix (or, for a group's
+ * own, prefix set) stay keeps its state, whatever the others do; a prefix in two groups has
+ * two detectors that never mix; new ones start afresh; removed ones go.
+ */
+static void test_sync_carries_many(void **state)
+{
+	struct pw_source src;
+	struct pw_config cfg;
+	struct fx x;
+	size_t kept = 0;
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	src = fake_source(&x.f, 64);
+	assert_int_equal(pw_poller_init(&x.pl, &src), 0);
+	pw_watch_init(&x.w, record, &x);
+	two_groups(&cfg, 0, 30, 20, 40);
+	apply_sync(&x, &cfg, 1000);
+	assert_int_equal(x.w.n, 1 + 30 + 1 + 20);
+	for (size_t i = 0; i < x.w.n; i++)
+		x.w.items[i].det.age = mark_of(&x.w.items[i]);
+
+	/* g loses 0..9 and gains 30..49 (its set changes); h is unchanged */
+	two_groups(&cfg, 10, 50, 20, 40);
+	apply_sync(&x, &cfg, 1001);
+	assert_int_equal(x.w.n, 1 + 40 + 1 + 20);
+	assert_int_equal(x.n_rec, 0);
+	for (size_t i = 0; i < x.w.n; i++) {
+		const struct pw_watch_item *it = &x.w.items[i];
+		bool h = it->group[0] == 'h';
+		bool stays = it->per_prefix ? h || it->prefix.addr[2] < 30 : h;
+
+		assert_true(pw_prefix_equal(&x.pl.p[it->pidx].pfx, &it->prefix) || !it->per_prefix);
+		if (stays) {
+			assert_dbl(it->det.age, mark_of(it));
+			kept++;
+		} else {
+			assert_dbl(it->det.age, 0);
+		}
+	}
+	assert_int_equal(kept, 20 + 1 + 20);
+
+	/* and back: g's prefixes 0..9 start afresh, they were dropped in between */
+	two_groups(&cfg, 0, 30, 20, 40);
+	apply_sync(&x, &cfg, 1002);
+	for (size_t i = 0; i < x.w.n; i++) {
+		const struct pw_watch_item *it = &x.w.items[i];
+
+		if (it->per_prefix && it->group[0] == 'g' && it->prefix.addr[2] < 10)
+			assert_dbl(it->det.age, 0);
+		if (it->group[0] == 'h')
+			assert_dbl(it->det.age, mark_of(it));
+	}
+	fx_end(&x);
+}
+
 static void test_render(void **state)
 {
 	static const char *const want =
@@ -843,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_sync_keeps_unchanged),
 		cmocka_unit_test(test_sync_restarts_changed),
 		cmocka_unit_test(test_sync_removed),
+		cmocka_unit_test(test_sync_carries_many),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_values),
 		cmocka_unit_test(test_event_json),
