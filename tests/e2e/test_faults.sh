@@ -57,7 +57,7 @@ settle
 eq "counters restart from zero after a restart (a Prometheus counter reset)" \
 	"$(metric 'prefixwatch_group_packets_total{group="kp"}')" 30
 check "SIGTERM: clean exit 0" stop_daemon
-check "nothing left attached after a clean stop" bash -c "! ip netns exec $NS_RTR ip link | grep -q prog/xdp"
+check "nothing left attached after a clean stop" no_xdp "$NS_RTR"
 check "no pins left after a clean stop" test ! -e "$PIN_DIR"
 
 # bpffs not mounted: the daemon mounts it (in a private mount namespace, not the host's).
