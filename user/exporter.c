@@ -292,7 +292,8 @@ static void page_put(struct pw_http *h, struct page *p)
 
 /*
  * Cut the readers of the oldest pages until at most PW_HTTP_MAX_PAGES are left uncut;
- * under h->lock. shutdown() wakes libmicrohttpd's thread, which closes the connection.
+ * under h->lock. shutdown() wakes libmicrohttpd's thread, which closes the connection
+ * (with a reset: the reader learns at once, and no megabytes wait in the kernel for it).
  * The fd is still the connection's: libmicrohttpd closes it only after NOTIFY_CLOSED,
  * which clears hold->conn under this same lock.
  */
@@ -305,9 +306,15 @@ static void cut_slow_readers(struct pw_http *h)
 	for (struct page *p = h->oldest; p && uncut > PW_HTTP_MAX_PAGES; p = p->newer) {
 		if (p->cut || p == h->cur)
 			continue;
-		for (struct hold *k = p->holds; k; k = k->next)
-			if (k->conn && k->conn->fd >= 0)
-				shutdown(k->conn->fd, SHUT_RDWR);
+		for (struct hold *k = p->holds; k; k = k->next) {
+			/* reset at close: the kernel drops what it still had to send */
+			struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+			if (!k->conn || k->conn->fd < 0)
+				continue;
+			setsockopt(k->conn->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			shutdown(k->conn->fd, SHUT_RDWR);
+		}
 		p->cut = true;
 		uncut--;
 	}
