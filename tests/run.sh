@@ -11,6 +11,11 @@ LAYER=${2:-all}
 cd "$(dirname "$0")/.."
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
+# Where tests write programs they then run (test_watch's on_event scripts): under the
+# build tree, which allows exec, unlike a /tmp mounted noexec.
+PW_TEST_EXEC_DIR=$(cd "$BUILD" && pwd)/tmp
+mkdir -p "$PW_TEST_EXEC_DIR"
+export PW_TEST_EXEC_DIR
 
 # make check SANITIZE=1: stop at the first error, and write every process's report to a
 # file per test, so that the reports of daemons whose stderr a test does not keep are seen
