@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # prefixwatch - per-prefix packet counting in XDP, with a Prometheus exporting daemon.
 #
-#   make            install missing packages (as root), build everything under build/
+#   make            install missing packages (as root, with apt-get, saying so first),
+#                   build everything under build/
 #   make check      build and run every test; ends with "N passed, N failed"
 #   make check SANITIZE=1   the same under ASan and UBSan, built apart in build/san/
 #   make demo       run the sensor on a virtual gateway of network namespaces
@@ -25,6 +26,18 @@ CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude 
               -DPW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz
 LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lm
+
+# libinih: Debian's build takes its options at run time (ini_allow_multiline, ini_max_line,
+# ...), upstream's fixes them when it is built. Probe once which one this is (after deps,
+# in the sub-make); user/config.c does without them, lines then limited by the library.
+INIH_CFLAGS ?=
+INIH_PROBE = $(shell printf '\043include <ini.h>\nint main(void) { ini_allow_multiline = 0; ini_max_line = 8; return 0; }\n' \
+	| $(CC) $(INIH_CFLAGS) -x c - -o /dev/null -linih >/dev/null 2>&1 && echo yes || echo no)
+ifndef PW_INIH_RUNTIME_OPTS
+PW_INIH_RUNTIME_OPTS = $(eval PW_INIH_RUNTIME_OPTS := $(INIH_PROBE))$(PW_INIH_RUNTIME_OPTS)
+endif
+INIH_DEFS   = $(if $(filter yes,$(PW_INIH_RUNTIME_OPTS)),-DPW_HAVE_INIH_RUNTIME_OPTS) $(INIH_CFLAGS)
+CFLAGS     += $(INIH_DEFS)
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -57,19 +70,25 @@ BPF_TESTS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf
 # from the pure userspace sources only (no BPF, no libbpf), each into its own binary.
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS  := user/config.c user/prefix.c user/detector.c
-FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -D_GNU_SOURCE \
-              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Iuser
+FUZZ_FLAGS  = -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -D_GNU_SOURCE \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Iuser \
+              $(INIH_DEFS)
 FUZZ_SECONDS ?= 60
 
 .DELETE_ON_ERROR:
-.PHONY: all deps programs check test-unit test-bpf test-e2e demo eval fuzz format clean
+.PHONY: all deps inih programs check test-unit test-bpf test-e2e demo eval fuzz format clean
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory programs
 
 TOOLS      := $(BUILD)/tests/pcapgen $(BUILD)/tests/pweval
 
-programs: $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) $(FUZZ_BINS)
+programs: inih $(BUILD)/prefixwatch $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) $(FUZZ_BINS)
+
+inih:
+	$(Q)if [ "$(PW_INIH_RUNTIME_OPTS)" != yes ]; then \
+		echo "  INIH     libinih without run-time options (an upstream build, not Debian's):"; \
+		echo "           config lines are limited to the library's INI_MAX_LINE"; fi
 
 # Install whatever is missing, only when something is (needs root then).
 deps:
@@ -77,10 +96,11 @@ deps:
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 			|| printf '%s ' $$p; done); \
 	if [ -n "$$missing" ]; then \
-		echo "  DEPS     installing: $$missing"; \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "make deps: missing packages ($$missing) and not root: install them with apt-get" >&2; \
 			exit 1; fi; \
+		echo "make: installing missing packages with apt-get: $$missing"; \
+		echo "make:   apt-get update && apt-get install --no-install-recommends $$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
 			|| { echo "make deps: apt-get install failed" >&2; exit 1; }; \

@@ -11,6 +11,11 @@ LAYER=${2:-all}
 cd "$(dirname "$0")/.."
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
+# Where tests write programs they then run (test_watch's on_event scripts): under the
+# build tree, which allows exec, unlike a /tmp mounted noexec.
+PW_TEST_EXEC_DIR=$(cd "$BUILD" && pwd)/tmp
+mkdir -p "$PW_TEST_EXEC_DIR"
+export PW_TEST_EXEC_DIR
 
 # make check SANITIZE=1: stop at the first error, and write every process's report to a
 # file per test, so that the reports of daemons whose stderr a test does not keep are seen
@@ -30,24 +35,49 @@ if [ "${SANITIZE:-}" = 1 ]; then
 	export PW_SKIP_FUZZ_TARGETS=1
 fi
 
+# Every test binary or script has PW_TEST_TIMEOUT seconds (the longest, the soak and the
+# fuzz targets, take about two minutes), then SIGTERM, then SIGKILL 10 s later: a test
+# that hangs (a daemon ignoring SIGTERM, a wait that never ends) fails by name instead of
+# stalling CI.
+TEST_TIMEOUT=${PW_TEST_TIMEOUT:-300}
+
 passed=0 failed=0 skipped=0
 failures=()
+
+# The bpffs entries the tests make (lib.sh's pin dirs /sys/fs/bpf/pwt-PID, the BPF tests'
+# /sys/fs/bpf/prefixwatch-test-PID): a test must leave none behind, even when it fails.
+# An entry is named after its owner's PID (pwt-PID, pwt-PID-x, prefixwatch-test-PID): one
+# whose owner still runs belongs to a test running in parallel (another checkout's), not
+# to the one that just ended, and is never counted (nor touched).
+pins() {
+	local p n
+	for p in /sys/fs/bpf/pwt-* /sys/fs/bpf/prefixwatch-test-*; do
+		[ -e "$p" ] || continue
+		n=${p#/sys/fs/bpf/pwt-}
+		n=${n#/sys/fs/bpf/prefixwatch-test-}
+		n=${n%%[!0-9]*}
+		[ -n "$n" ] && kill -0 "$n" 2>/dev/null && continue
+		echo "$p"
+	done | sort
+}
 
 run_one() { # name command...
 	local name=$1
 	shift
-	local log=$LOGS/$name.log rc p f s
+	local log=$LOGS/$name.log rc p f s pins_before left
 	mkdir -p "$(dirname "$log")"
 	printf '== %s\n' "$name"
+	pins_before=$(pins)
 	if [ -n "$SAN_DIR" ]; then
 		mkdir -p "$SAN_DIR/$name"
 		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$SAN_DIR/$name/asan \
 			UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$SAN_DIR/$name/ubsan \
-			CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1
+			CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
 	else
-		CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1
+		CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
 	fi
 	rc=$?
+	left=$(comm -13 <(echo "$pins_before") <(pins) | tr '\n' ' ')
 	local san=
 	if [ -n "$SAN_DIR" ] && [ -n "$(ls -A "$SAN_DIR/$name")" ]; then
 		cat "$SAN_DIR/$name"/* >>"$log"
@@ -62,9 +92,17 @@ run_one() { # name command...
 		echo "   not ok - $name left a sanitizer report (above; kept in $SAN_DIR/$name/)"
 		f=$((f + 1))
 	fi
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "   not ok - $name timed out after $TEST_TIMEOUT s (PW_TEST_TIMEOUT)"
+		f=$((f + 1))
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "   not ok - $name exited with status $rc"
 		f=1
+	fi
+	if [ -n "$left" ]; then
+		# Reported, not removed: a test in another checkout may own it after all.
+		echo "   not ok - $name left pins in bpffs: $left(remove them with rm -r)"
+		f=$((f + 1))
 	fi
 	if [ "$((p + f + s))" -eq 0 ]; then
 		echo "   not ok - $name ran no test"

@@ -594,6 +594,30 @@ static int open_section(struct parser *p, char *name)
 	return -1;
 }
 
+#ifndef PW_HAVE_INIH_RUNTIME_OPTS
+/*
+ * Upstream inih fixes its options when it is built, and its default ends inline comments
+ * at ';' only. Debian's build lets us add '#' at run time (ini_inline_comment_prefixes);
+ * elsewhere the '#' comment is cut here, by inih's rule: a '#' after a blank, in the
+ * value (so "key = #x" keeps its "#x", as with Debian's build).
+ */
+static void cut_hash_comment(char *s)
+{
+	char *v = strpbrk(s, "=:");
+
+	if (!v)
+		return;
+	for (v++; *v == ' ' || *v == '\t'; v++)
+		;
+	for (char *c = v; *c; c++) {
+		if (*c == '#' && c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			return;
+		}
+	}
+}
+#endif
+
 /*
  * libinih calls this for each line: count lines, refuse what inih would silently
  * mangle, and follow section headers ourselves so that each is validated once.
@@ -614,7 +638,7 @@ static char *reader(char *str, int num, void *stream)
 		fail(p, "NUL byte in line");
 		return NULL;
 	}
-	if (content_len(p->buf, (size_t)len) > PW_MAX_LINE || len + 1 > num) {
+	if (content_len(p->buf, (size_t)len) > PW_MAX_LINE) {
 		fail(p, "line longer than %d characters", PW_MAX_LINE);
 		return NULL;
 	}
@@ -622,7 +646,28 @@ static char *reader(char *str, int num, void *stream)
 	/* inih skips a UTF-8 byte order mark on line 1: skip it too before looking for '['. */
 	if (p->line == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
 		s += 3;
+	/*
+	 * inih gets the line without its leading blanks: an indented line can then never be
+	 * taken for the continuation of the previous value, whatever the library was built
+	 * with (upstream inih allows continuations unless built with INI_ALLOW_MULTILINE=0).
+	 */
 	s = trim(s);
+#ifndef PW_HAVE_INIH_RUNTIME_OPTS
+	if (*s == ';' || *s == '#') {
+		*s = '\0'; /* a whole-line comment may be longer than the library's buffer */
+	} else if (*s && *s != '[' && !strpbrk(s, "=:")) {
+		/* upstream inih goes on after a syntax error: stop at it, as Debian's does */
+		fail(p, "syntax error: expected 'key = value' or '[section]'");
+		return NULL;
+	} else {
+		cut_hash_comment(s);
+	}
+#endif
+	if (strlen(s) + 1 > (size_t)num) {
+		fail(p, "line longer than %d characters, the most this build's libinih takes "
+			"(built without its runtime options)", num > 3 ? num - 3 : 0);
+		return NULL;
+	}
 	if (*s == '[') {
 		char *rb = strchr(s, ']'), *after;
 
@@ -640,7 +685,7 @@ static char *reader(char *str, int num, void *stream)
 			return NULL;
 		*rb = ']';
 	}
-	memcpy(str, p->buf, (size_t)len + 1);
+	memcpy(str, s, strlen(s) + 1);
 	return str;
 }
 
@@ -691,6 +736,12 @@ int pw_config_load(const char *path, struct pw_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
+#ifdef PW_HAVE_INIH_RUNTIME_OPTS
+	/*
+	 * Debian's libinih takes its options at run time (upstream's are fixed when it is
+	 * built; the Makefile probes which one this is). Without them the reader does the
+	 * first two itself, and lines are limited to the library's INI_MAX_LINE.
+	 */
 	/* One value per line: an indented line is not a continuation of the previous one. */
 	ini_allow_multiline = false;
 	/* "key = value ; note" and "key = value # note" both end at the comment. */
@@ -698,6 +749,7 @@ int pw_config_load(const char *path, struct pw_config *cfg, char *err, size_t er
 	/* inih's default buffer is 200 bytes: make room for the longest line, "\r\n" and NUL. */
 	ini_max_line = PW_MAX_LINE + 3;
 	ini_stop_on_first_error = true;
+#endif
 	ret = ini_parse_stream(reader, &p, handler, &p);
 	if (!p.failed && ferror(p.f)) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));

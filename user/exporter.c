@@ -210,11 +210,43 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 
 /* ---- HTTP ---- */
 
+/*
+ * Slow readers and memory. Each response sends the page that was current when it was asked
+ * for, and a page lives until its last response is done: a reader that takes minutes
+ * keeps its page, and readers that start at different polls keep different pages (at
+ * 100,000 per-prefix series a page is about 14 MB; 512 slow readers could hold 7 GB).
+ * So at most PW_HTTP_MAX_PAGES pages are kept alive by readers: when a new page would
+ * make more, the connections still reading the oldest are cut (shut down; libmicrohttpd
+ * then closes them and drops the page). A reader is cut only when that many newer pages
+ * are being read at once, so one slow scraper, however slow, is never cut by polls alone.
+ * Memory held for readers: at most PW_HTTP_MAX_PAGES pages, plus the one being rendered.
+ */
+#define PW_HTTP_MAX_PAGES 4
+
+struct hold;
+
 /* A published page, shared by the responses that still send it. */
 struct page {
 	char *data;
 	size_t len;
-	int refs;
+	int refs;		    /* the current page's own, and one per response */
+	bool cut;		    /* its readers were cut */
+	struct page *newer, *older; /* the live pages, newest first from pw_http.cur */
+	struct hold *holds;	    /* the responses sending it */
+};
+
+/* A connection, from libmicrohttpd's NOTIFY_STARTED to its NOTIFY_CLOSED. */
+struct conn {
+	int fd;		   /* -1 until its first request */
+	struct hold *hold; /* the response it is sending, if any */
+};
+
+/* One response sending a page, until libmicrohttpd frees it (release_cb). */
+struct hold {
+	struct pw_http *h;
+	struct page *p;
+	struct conn *conn; /* NULL once the connection closed */
+	struct hold *next, **pprev;
 };
 
 /* Connections served at once; more are refused (accepted and closed) at once. */
@@ -222,10 +254,24 @@ struct page {
 
 struct pw_http {
 	struct MHD_Daemon *d;
-	pthread_mutex_t lock;
-	struct page *cur;
-	unsigned int conns; /* open connections; only MHD's one thread touches it */
+	pthread_mutex_t lock; /* the pages, their holds and the conns' links to them */
+	struct page *cur;     /* the newest page: the one served */
+	struct page *oldest;
+	unsigned int conns;   /* open connections; only MHD's one thread touches it */
 };
+
+/* Unlink @p from the live pages; under h->lock, its last reference gone. */
+static void page_unlink(struct pw_http *h, struct page *p)
+{
+	if (p->newer)
+		p->newer->older = p->older;
+	else
+		h->cur = p->older;
+	if (p->older)
+		p->older->newer = p->newer;
+	else
+		h->oldest = p->newer;
+}
 
 static void page_put(struct pw_http *h, struct page *p)
 {
@@ -235,6 +281,8 @@ static void page_put(struct pw_http *h, struct page *p)
 		return;
 	pthread_mutex_lock(&h->lock);
 	last = --p->refs == 0;
+	if (last)
+		page_unlink(h, p);
 	pthread_mutex_unlock(&h->lock);
 	if (last) {
 		free(p->data);
@@ -242,17 +290,50 @@ static void page_put(struct pw_http *h, struct page *p)
 	}
 }
 
-struct release {
-	struct pw_http *h;
-	struct page *p;
-};
+/*
+ * Cut the readers of the oldest pages until at most PW_HTTP_MAX_PAGES are left uncut;
+ * under h->lock. shutdown() wakes libmicrohttpd's thread, which closes the connection
+ * (with a reset: the reader learns at once, and no megabytes wait in the kernel for it).
+ * The fd is still the connection's: libmicrohttpd closes it only after NOTIFY_CLOSED,
+ * which clears hold->conn under this same lock.
+ */
+static void cut_slow_readers(struct pw_http *h)
+{
+	unsigned int uncut = 0;
+
+	for (struct page *p = h->cur; p; p = p->older)
+		uncut += !p->cut;
+	for (struct page *p = h->oldest; p && uncut > PW_HTTP_MAX_PAGES; p = p->newer) {
+		if (p->cut || p == h->cur)
+			continue;
+		for (struct hold *k = p->holds; k; k = k->next) {
+			/* reset at close: the kernel drops what it still had to send */
+			struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+			if (!k->conn || k->conn->fd < 0)
+				continue;
+			setsockopt(k->conn->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			shutdown(k->conn->fd, SHUT_RDWR);
+		}
+		p->cut = true;
+		uncut--;
+	}
+}
 
 static void release_cb(void *cls)
 {
-	struct release *r = cls;
+	struct hold *k = cls;
+	struct pw_http *h = k->h;
 
-	page_put(r->h, r->p);
-	free(r);
+	pthread_mutex_lock(&h->lock);
+	*k->pprev = k->next;
+	if (k->next)
+		k->next->pprev = k->pprev;
+	if (k->conn && k->conn->hold == k)
+		k->conn->hold = NULL;
+	pthread_mutex_unlock(&h->lock);
+	page_put(h, k->p);
+	free(k);
 }
 
 static const char index_html[] =
@@ -281,10 +362,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
 {
+	const union MHD_ConnectionInfo *info;
 	struct pw_http *h = cls;
 	struct MHD_Response *r;
-	struct release *rel;
 	enum MHD_Result ret;
+	struct conn *conn;
+	struct hold *k;
 	struct page *p;
 
 	(void)version;
@@ -306,25 +389,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_static(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n",
 				    "text/plain; charset=utf-8");
 
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn = info ? info->socket_context : NULL;
+	if (conn && conn->fd < 0) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info)
+			conn->fd = info->connect_fd;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return MHD_NO;
 	pthread_mutex_lock(&h->lock);
 	p = h->cur;
-	if (p)
+	if (p) {
 		p->refs++;
+		k->h = h;
+		k->p = p;
+		k->next = p->holds;
+		if (k->next)
+			k->next->pprev = &k->next;
+		k->pprev = &p->holds;
+		p->holds = k;
+		if (conn) {
+			if (conn->hold) /* a previous response not yet freed: no longer cut */
+				conn->hold->conn = NULL;
+			conn->hold = k;
+			k->conn = conn;
+		}
+	}
 	pthread_mutex_unlock(&h->lock);
-	if (!p)
+	if (!p) {
+		free(k);
 		return reply_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no poll yet\n",
 				    "text/plain; charset=utf-8");
-	rel = malloc(sizeof(*rel));
-	if (!rel) {
-		page_put(h, p);
-		return MHD_NO;
 	}
-	rel->h = h;
-	rel->p = p;
-	r = MHD_create_response_from_buffer_with_free_callback_cls(p->len, p->data, release_cb,
-								   rel);
+	r = MHD_create_response_from_buffer_with_free_callback_cls(p->len, p->data, release_cb, k);
 	if (!r) {
-		release_cb(rel);
+		release_cb(k);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -354,13 +455,29 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct pw_http *h = cls;
+	struct conn *conn;
 
 	(void)c;
-	(void)socket_ctx;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		h->conns++;
-	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		conn = malloc(sizeof(*conn)); /* without it, the connection is never cut */
+		if (conn) {
+			conn->fd = -1;
+			conn->hold = NULL;
+		}
+		*socket_ctx = conn;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		h->conns--;
+		conn = *socket_ctx;
+		if (conn) {
+			pthread_mutex_lock(&h->lock);
+			if (conn->hold)
+				conn->hold->conn = NULL;
+			pthread_mutex_unlock(&h->lock);
+			free(conn);
+			*socket_ctx = NULL;
+		}
+	}
 }
 
 int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen)
@@ -427,13 +544,17 @@ void pw_http_publish(struct pw_http *h, struct pw_buf *page)
 		pw_buf_free(page);
 		return;
 	}
-	p->data = page->data;
-	p->len = page->len;
-	p->refs = 1;
+	*p = (struct page){ .data = page->data, .len = page->len, .refs = 1 };
 	memset(page, 0, sizeof(*page));
 	pthread_mutex_lock(&h->lock);
 	old = h->cur;
+	p->older = old;
+	if (old)
+		old->newer = p;
+	else
+		h->oldest = p;
 	h->cur = p;
+	cut_slow_readers(h);
 	pthread_mutex_unlock(&h->lock);
 	page_put(h, old);
 }

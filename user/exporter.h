@@ -4,7 +4,9 @@
  *
  * The poll loop renders the page after each poll and publishes it; the HTTP thread
  * only hands out the latest published page. A slow or hostile client therefore never
- * holds up a poll, and a scrape never sees a half-updated set of counters.
+ * holds up a poll, and a scrape never sees a half-updated set of counters. A response
+ * keeps its page until it is sent; at most 4 pages are kept so (exporter.c), the
+ * readers of older ones are cut, so slow readers hold at most 4 pages of memory.
  */
 #ifndef PW_EXPORTER_H
 #define PW_EXPORTER_H

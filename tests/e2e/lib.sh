@@ -18,6 +18,8 @@ NS_RTR=pwt-rtr-$ID
 IF_S=pws$ID
 IF_R=pwr$ID
 TMP=$(mktemp -d /tmp/prefixwatch-e2e.XXXXXX)
+# Programs the daemon executes (on_event) go here, not in $TMP: /tmp may be mounted noexec.
+EXEC_DIR=$ROOT/$BUILD/tmp/e2e-$ID
 PORT=$((20000 + ID % 20000))
 PIN_DIR=/sys/fs/bpf/pwt-$ID
 DAEMON_PID=
@@ -56,7 +58,9 @@ cleanup() {
 	[ -n "${EXTRA_CLEANUP:-}" ] && eval "$EXTRA_CLEANUP"
 	ip netns del "$NS_SRC" 2>/dev/null
 	ip netns del "$NS_RTR" 2>/dev/null
-	rm -rf "$TMP"
+	# A test that failed half-way may leave its pins; tests/run.sh fails a test that
+	# leaves any, so they go here whatever happened.
+	rm -rf "$TMP" "$EXEC_DIR" "$PIN_DIR"
 }
 trap cleanup EXIT
 
@@ -113,9 +117,44 @@ stop_daemon() {
 
 scrape() { in_rtr curl -sf "http://127.0.0.1:$PORT/metrics"; }
 
-# metric 'name{labels}' : the value of one series of a fresh page (after one more poll).
+# absent PATTERN: /metrics answers, and no line of it matches the extended regular
+# expression PATTERN. A page that cannot be fetched is a failure, never an absence.
+absent() {
+	local page
+	page=$(scrape) || { echo "scrape of /metrics failed"; return 1; }
+	[ -n "$page" ] || { echo "/metrics is empty"; return 1; }
+	if grep -E -- "$1" <<<"$page"; then
+		return 1
+	fi
+	return 0
+}
+
+# no_xdp NS [DEV]: 'ip link' in namespace NS succeeds and shows no XDP program (on DEV, or
+# on any device). A failing 'ip' is a failure, not an absence.
+no_xdp() {
+	local out
+	out=$(ip netns exec "$1" ip link show ${2:+dev "$2"} 2>&1) || {
+		echo "ip link show failed: $out"
+		return 1
+	}
+	if grep 'prog/xdp' <<<"$out"; then
+		return 1
+	fi
+	return 0
+}
+
+# executable NAME: an empty file $EXEC_DIR/NAME, mode 0755, on the build's file system
+# (which allows exec, since the tests run from it); prints its path.
+executable() {
+	mkdir -p "$EXEC_DIR" && : >"$EXEC_DIR/$1" && chmod 755 "$EXEC_DIR/$1" && echo "$EXEC_DIR/$1"
+}
+
+# metric 'name{labels}' : the value of one series of the current page; "absent" only when
+# the page was fetched and lacks the series ("no page" when /metrics did not answer).
 metric() {
-	scrape | awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print "absent" }'
+	local page
+	page=$(scrape) && [ -n "$page" ] || { echo "no page"; return 1; }
+	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print "absent" }' <<<"$page"
 }
 
 # Wait until two polls have passed, so the page reflects everything sent before.

@@ -169,8 +169,34 @@ runner=()
 if [ "$(id -u)" = 0 ]; then
 	command -v setpriv >/dev/null && runner=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 fi
+# nobody must reach the binary: the checkout may sit in a directory only root can enter
+# (root's home, a mktemp -d), so run a copy from a 0755 directory on a file system that
+# allows exec (/tmp may be mounted noexec; /dev/shm and /run are tried next).
+exec_dir() {
+	local base d
+	for base in /tmp /dev/shm /run; do
+		[ -d "$base" ] && [ -w "$base" ] || continue
+		findmnt -n -o OPTIONS -T "$base" 2>/dev/null | grep -qw noexec && continue
+		d=$(mktemp -d "$base/prefixwatch-nobody.XXXXXX") || continue
+		chmod 755 "$d"
+		echo "$d"
+		return 0
+	done
+	return 1
+}
+PW_ROOT=$PW
+if [ ${#runner[@]} -gt 0 ]; then
+	if BIN_DIR=$(exec_dir); then
+		trap 'rm -rf "$TMP" "$BIN_DIR"' EXIT
+		cp "$PW_ROOT" "$BIN_DIR/prefixwatch" && chmod 755 "$BIN_DIR/prefixwatch"
+		PW=$BIN_DIR/prefixwatch
+	else
+		runner=()
+		skip_why="no directory on an exec-allowed file system for nobody's copy of the binary"
+	fi
+fi
 if [ "$(id -u)" = 0 ] && [ ${#runner[@]} -eq 0 ]; then
-	skip "unreadable files: root without setpriv cannot be denied a read"
+	skip "unreadable files: ${skip_why:-root without setpriv cannot be denied a read}"
 else
 	mkdir "$TMP/perm"
 	chmod 755 "$TMP" "$TMP/perm"
@@ -184,6 +210,7 @@ else
 	chmod 000 "$TMP/perm/locked.ini"
 	run_check "$TMP/perm/locked.ini" "${runner[@]}"
 	expect "config without read permission" "$TMP/perm/locked.ini" file
+	PW=$PW_ROOT
 fi
 
 echo "1..$N"

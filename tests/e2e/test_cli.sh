@@ -64,6 +64,7 @@ second=$(nsenter --net="/run/netns/$NS_RTR" "$PW" run -c "$TMP/pw.ini" -l off 2>
 check "a second instance on the same pin directory refuses" grep -q "another prefixwatch is running with pin directory $PIN_DIR" <<<"$second"
 check "and exits 1" grep -q 'rc=1' <<<"$second"
 check "the first keeps serving" bash -c "ip netns exec $NS_RTR curl -sf http://127.0.0.1:$PORT/metrics >/dev/null"
+check "pins made while running" test -e "$PIN_DIR"
 check "SIGTERM: clean exit 0" stop_daemon
 check "pins removed after a clean stop" test ! -e "$PIN_DIR"
 [ "$TAP_FAILED" = 0 ]

@@ -85,5 +85,5 @@ done
 
 check "SIGTERM: clean exit 0" stop_daemon
 check "pins removed after a clean stop" test ! -e "$PIN_DIR"
-check "detached after stop" bash -c "! ip netns exec $NS_RTR ip link show $IF_R | grep -q prog/xdp"
+check "detached after stop" no_xdp "$NS_RTR" "$IF_R"
 [ "$TAP_FAILED" = 0 ]

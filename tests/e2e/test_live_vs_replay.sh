@@ -12,16 +12,16 @@ setup_net || { not_ok "create namespaces and veth"; exit 1; }
 12 6 4000 ipv4 10.1.0.2 100
 0 24 100 ipv4 10.2.0.1 80
 EOF2
-cat >"$TMP/hook.sh" <<EOF2
+HOOK=$(executable hook.sh) || { not_ok "make the on_event program"; exit 1; }
+cat >"$HOOK" <<EOF2
 #!/bin/sh
 cat >>"$TMP/hook.out"
 EOF2
-chmod +x "$TMP/hook.sh"
 {
 	base_config | sed 's/^interval = .*/interval = 1/'
 	cat <<EOF2
 event_log = $TMP/events.jsonl
-on_event = $TMP/hook.sh
+on_event = $HOOK
 [group a]
 prefix = 10.1.0.0/16
 warmup = 5

@@ -85,7 +85,7 @@ check "attached to the added interface" bash -c "ip netns exec $NS_RTR curl -sf 
 sed "s/^interface = .*/interface = ${IF_R}b/" "$TMP/good.ini" >"$cfg"
 kill -HUP "$DAEMON_PID"
 settle
-check "detached from the dropped interface" bash -c "! ip netns exec $NS_RTR ip link show $IF_R | grep -q prog/xdp"
+check "detached from the dropped interface" no_xdp "$NS_RTR" "$IF_R"
 check "still attached to the other" bash -c "ip netns exec $NS_RTR ip link show ${IF_R}b | grep -q prog/xdp"
 eq "three successful reloads" "$(metric 'prefixwatch_config_reloads_total{result="success"}')" 3
 check "SIGTERM: clean exit 0" stop_daemon

@@ -5,6 +5,9 @@
  *
  * The page is rendered from a poller fed by a fake source (counters by id, and the prefix
  * table last written), so the counts on the page are the poller's real output.
+ *
+ * The HTTP server is run for real on loopback (a port from the test's PID): 503 until
+ * a page is published, and the cut of slow readers that bounds the pages they keep.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -492,6 +499,181 @@ static void test_buf_growth(void **state)
 	free(big);
 }
 
+/* ---- the HTTP server ---- */
+
+static struct pw_http *http;
+static unsigned int http_port;
+
+/* A server on 127.0.0.1 at a port from the PID (the next ones if taken). */
+static void http_start(void)
+{
+	char listen[64], err[256];
+
+	for (int i = 0; i < 50; i++) {
+		http_port = 20000 + (unsigned int)(getpid() * 7 + i * 131) % 40000;
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", http_port);
+		if (pw_http_start(listen, &http, err, sizeof(err)) == 0)
+			return;
+	}
+	fail_msg("no free port for the server: %s", err);
+}
+
+/*
+ * A connection that asks for /metrics; @rcvbuf > 0 makes its receive buffer that small
+ * (before connect, so the window stays small): the server can then send only as fast as
+ * the test reads. Every read has a 20 s guard, so a broken server fails instead of hanging.
+ */
+static int http_get(int rcvbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)http_port) };
+	struct timeval guard = { .tv_sec = 20 };
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (rcvbuf > 0)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard)), 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		fail_msg("connect to 127.0.0.1:%u: %s", http_port, strerror(errno));
+	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+	return fd;
+}
+
+/*
+ * Read the response on @fd to its end (EOF or reset); return the status (0 if none came)
+ * and the body's length in @body_len, its first byte in @first (when any).
+ */
+static int http_read(int fd, size_t *body_len, char *first)
+{
+	static char buf[1 << 16];
+	char head[512];
+	size_t hlen = 0, body = 0;
+	bool in_body = false;
+	int status = 0;
+	ssize_t n;
+
+	*first = '\0';
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		size_t off = 0;
+
+		if (!in_body) {
+			/* the header, byte by byte into head[], up to the blank line */
+			while (off < (size_t)n && !in_body) {
+				if (hlen < sizeof(head) - 1)
+					head[hlen++] = buf[off];
+				off++;
+				head[hlen] = '\0';
+				in_body = hlen >= 4 && !strcmp(head + hlen - 4, "\r\n\r\n");
+			}
+		}
+		if (in_body && off < (size_t)n) {
+			if (!body)
+				*first = buf[off];
+			body += (size_t)n - off;
+		}
+	}
+	if (n < 0 && errno != ECONNRESET)
+		fail_msg("read: %s (the 20 s guard?)", strerror(errno));
+	close(fd);
+	if (hlen > 12 && !strncmp(head, "HTTP/1.", 7))
+		status = atoi(head + 9);
+	*body_len = body;
+	return status;
+}
+
+/* Publish a page of @len bytes of @c, ending in a newline. */
+static void publish(size_t len, char c)
+{
+	struct pw_buf b = { 0 };
+
+	b.data = malloc(len + 1);
+	assert_non_null(b.data);
+	memset(b.data, c, len);
+	b.data[len - 1] = '\n';
+	b.data[len] = '\0';
+	b.len = len;
+	b.cap = len + 1;
+	pw_http_publish(http, &b);
+	assert_null(b.data); /* taken over */
+}
+
+/* 503 (and no page) until the first page is published, then 200 and that page. */
+static void test_http_503_before_first_page(void **state)
+{
+	size_t len;
+	char first;
+
+	(void)state;
+	http_start();
+	assert_int_equal(http_read(http_get(0), &len, &first), 503);
+	assert_int_equal(http_read(http_get(0), &len, &first), 503);
+	publish(100, 'a');
+	assert_int_equal(http_read(http_get(0), &len, &first), 200);
+	assert_int_equal(len, 100);
+	assert_int_equal(first, 'a');
+	publish(50, 'b');
+	assert_int_equal(http_read(http_get(0), &len, &first), 200);
+	assert_int_equal(len, 50);
+	assert_int_equal(first, 'b');
+	pw_http_stop(http);
+	http = NULL;
+}
+
+/*
+ * Slow readers keep at most 4 pages (PW_HTTP_MAX_PAGES) alive. Eight readers that read
+ * nothing each ask for a different page (one published before each); pages of 16 MiB,
+ * more than the kernel's buffers (tcp_wmem's 4 MiB plus a small receive window) take, so
+ * the server still holds every page it is sending. Then a 9th page is published. Only the
+ * 4 newest pages may stay (the 9th, the current one, and the 8th to the 6th): the readers
+ * of the 1st to the 5th must have been cut (they get less than a page), those of the 6th
+ * to the 8th, read afterwards, get all of theirs. Without the cut all eight get
+ * everything, and the server holds 9 pages.
+ */
+#define SLOW_PAGE (16u << 20)
+#define SLOW_READERS 8
+#define MAX_PAGES 4
+
+static void test_http_slow_readers_cut(void **state)
+{
+	int fd[SLOW_READERS];
+	size_t len;
+	char first, c;
+
+	(void)state;
+	http_start();
+	for (int i = 0; i < SLOW_READERS; i++) {
+		publish(SLOW_PAGE, (char)('a' + i));
+		fd[i] = http_get(4096);
+		/* the status line: the server has taken page i for this reader */
+		assert_int_equal(read(fd[i], &c, 1), 1);
+		assert_int_equal(c, 'H');
+	}
+	publish(100, 'z');
+	for (int i = 0; i < SLOW_READERS; i++) {
+		int status = http_read(fd[i], &len, &first);
+
+		if (i < SLOW_READERS + 1 - MAX_PAGES) {
+			if (len >= SLOW_PAGE)
+				fail_msg("reader %d (page %d of %d) got its whole page: not cut", i,
+					 i + 1, SLOW_READERS);
+		} else {
+			/* the status line's first byte was read above */
+			assert_int_equal(status, 0);
+			if (len != SLOW_PAGE)
+				fail_msg("reader %d got %zu bytes of its page, not %u", i, len,
+					 SLOW_PAGE);
+			assert_int_equal(first, 'a' + i);
+		}
+	}
+	/* and the server goes on serving */
+	assert_int_equal(http_read(http_get(0), &len, &first), 200);
+	assert_int_equal(len, 100);
+	pw_http_stop(http);
+	http = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +683,8 @@ int main(void)
 		cmocka_unit_test(test_extra_appended),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_buf_growth),
+		cmocka_unit_test(test_http_503_before_first_page),
+		cmocka_unit_test(test_http_slow_readers_cut),
 	};
 
 	return cmocka_run_group_tests_name("exporter", tests, NULL, NULL);

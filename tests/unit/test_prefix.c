@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* test_prefix.c - CIDR parsing, canonical output, containment and order. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,64 @@ static void test_host_bits_hint(void **state)
 	assert_non_null(strstr(err, "did you mean 175.45.176.0/22?"));
 }
 
+/*
+ * "ADDR/len" where ADDR has the single bit @bit set (bit 0 the address's first); @len
+ * and @bit chosen by the caller.
+ */
+static void one_bit(int family, unsigned int bit, unsigned int len, char *out, size_t outlen)
+{
+	uint8_t a[16] = { 0 };
+	char txt[INET6_ADDRSTRLEN];
+
+	a[bit / 8] = (uint8_t)(0x80 >> (bit % 8));
+	assert_non_null(inet_ntop(family, a, txt, sizeof(txt)));
+	snprintf(out, outlen, "%s/%u", txt, len);
+}
+
+/*
+ * The host-bit check covers every host bit, the first one included: at each length, an
+ * address whose only bit is the first host bit (10.128.0.0/8) is refused, and one whose
+ * only bit is the last network bit (1.0.0.0/8) is accepted.
+ * Every other bad case has a stray bit further right, which a check starting one bit
+ * late still sees.
+ */
+static void test_first_host_bit(void **state)
+{
+	static const unsigned int v4[] = { 0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31 };
+	static const unsigned int v6[] = { 0, 1, 8, 31, 32, 33, 47, 48, 56, 63, 64, 65, 96, 127 };
+	char txt[64], err[256];
+	struct pw_prefix p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		one_bit(AF_INET, v4[i], v4[i], txt, sizeof(txt));
+		if (pw_prefix_parse(txt, &p, err, sizeof(err)) == 0)
+			fail_msg("'%s' (first host bit set) was accepted", txt);
+		if (!strstr(err, "host bits"))
+			fail_msg("'%s': error '%s' lacks 'host bits'", txt, err);
+		if (v4[i] == 0)
+			continue;
+		one_bit(AF_INET, v4[i] - 1, v4[i], txt, sizeof(txt));
+		if (pw_prefix_parse(txt, &p, err, sizeof(err)))
+			fail_msg("'%s' (last network bit set) refused: %s", txt, err);
+	}
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		one_bit(AF_INET6, v6[i], v6[i], txt, sizeof(txt));
+		if (pw_prefix_parse(txt, &p, err, sizeof(err)) == 0)
+			fail_msg("'%s' (first host bit set) was accepted", txt);
+		if (!strstr(err, "host bits"))
+			fail_msg("'%s': error '%s' lacks 'host bits'", txt, err);
+		if (v6[i] == 0)
+			continue;
+		one_bit(AF_INET6, v6[i] - 1, v6[i], txt, sizeof(txt));
+		if (pw_prefix_parse(txt, &p, err, sizeof(err)))
+			fail_msg("'%s' (last network bit set) refused: %s", txt, err);
+	}
+	/* the case from the review, spelled out */
+	assert_int_equal(pw_prefix_parse("10.128.0.0/8", &p, err, sizeof(err)), -1);
+	assert_int_equal(pw_prefix_parse("2001:db8:8000::/32", &p, err, sizeof(err)), -1);
+}
+
 static struct pw_prefix P(const char *s)
 {
 	struct pw_prefix p;
@@ -149,7 +208,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_format), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_host_bits_hint),	 cmocka_unit_test(test_contains),
+		cmocka_unit_test(test_host_bits_hint),	 cmocka_unit_test(test_first_host_bit),
+		cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_order),
 	};
 

@@ -758,18 +758,24 @@ static void test_event_json(void **state)
 
 /* ---- pw_events: event_log and on_event ---- */
 
-static char tmpdir[64];
+static char tmpdir[PATH_MAX];
 
+/*
+ * The on_event programs are written here and run, so not in /tmp, which may be mounted
+ * noexec, when tests/run.sh gives a place under the build tree (PW_TEST_EXEC_DIR).
+ */
 static int make_dir(void **state)
 {
+	const char *base = getenv("PW_TEST_EXEC_DIR");
+
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pw_test_watch.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/pw_test_watch.XXXXXX", base && *base ? base : "/tmp");
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
 static int remove_dir(void **state)
 {
-	char cmd[128];
+	char cmd[PATH_MAX + 16];
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
