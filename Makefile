@@ -45,7 +45,7 @@ endif
 DEPS := clang llvm libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev bpftool \
         libmicrohttpd-dev libinih-dev libpcap-dev libcmocka-dev pkg-config \
         netsniff-ng tcpreplay prometheus iproute2 curl clang-format python3 libclang-rt-14-dev \
-        go-md2man
+        go-md2man dpkg-dev lintian man-db prometheus-alertmanager
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -188,6 +188,21 @@ $(BUILD)/man/prefixwatch.ini.5: docs/configuration.md docs/man-tables.awk
 		'$(MAN_DATE)' '$(VERSION)'; \
 	  printf '# NAME\n\nprefixwatch.ini - configuration file of prefixwatch\n\n'; \
 	  sed $(MAN_SED) $<; } | go-md2man | $(MAN_POST) >$@
+
+# The Debian package: the daemon built again in build/deb-obj/ with Debian's hardening flags
+# (through the environment, so the Makefile's own flags still apply), then assembled with
+# dpkg-deb by deploy/debian/build-deb.sh; tests/e2e/test_deb.sh checks it with lintian.
+.PHONY: deb
+DEB_VERSION := $(VERSION)-1
+DEB_FLAGS   := DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+
+deb: deps man
+	$(call msg,DEB,build/prefixwatch_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb)
+	$(Q)CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" \
+		$(MAKE) --no-print-directory BUILD=build/deb-obj build/deb-obj/prefixwatch
+	$(Q)bash deploy/debian/build-deb.sh build/deb-obj/prefixwatch $(BUILD)/man build \
+		$(DEB_VERSION) >/dev/null
 
 # The benchmark: its own BPF programs (floors, the LPM trie reference) on the real maps.
 .PHONY: bench
