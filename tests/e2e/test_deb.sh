@@ -53,6 +53,7 @@ for f in /usr/sbin/prefixwatch /lib/systemd/system/prefixwatch.service \
 	/etc/prefixwatch/prefixwatch.ini /etc/prefixwatch/kp.prefixes \
 	/usr/share/man/man8/prefixwatch.8.gz /usr/share/man/man5/prefixwatch.ini.5.gz \
 	/usr/share/prefixwatch/prometheus-alerts.yml /usr/share/prefixwatch/prometheus-scrape.yml \
+	/usr/share/prefixwatch/grafana/prefixwatch.json \
 	/usr/share/doc/prefixwatch/copyright /usr/share/doc/prefixwatch/changelog.Debian.gz; do
 	check "installed: $f" test -f "$f"
 done
