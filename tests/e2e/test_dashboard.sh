@@ -42,7 +42,7 @@ start_daemon "$TMP/pw.ini" || { not_ok "daemon starts"; exit 1; }
 0 10 2 arp - 60
 0 10 2 runt - 18
 EOF2
-in_src tcpreplay -q -i "$IF_S" --loop=0 "$TMP/loop.pcap" >"$TMP/tcpreplay.out" 2>&1 &
+in_src tcpreplay -q --timer=nano -i "$IF_S" --loop=0 "$TMP/loop.pcap" >"$TMP/tcpreplay.out" 2>&1 &
 REPLAY_PID=$!
 
 PROM_PORT=$((PORT + 1))
