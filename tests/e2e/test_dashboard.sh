@@ -11,6 +11,7 @@
 # and the test says that it returned no data, and once the family is there it must return
 # data like every other.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prom.sh"
 need_root
 command -v prometheus >/dev/null || { not_ok "prometheus is not installed (make deps)"; exit 1; }
 DASH=$ROOT/deploy/grafana/prefixwatch.json
@@ -42,10 +43,9 @@ start_daemon "$TMP/pw.ini" || { not_ok "daemon starts"; exit 1; }
 0 10 2 arp - 60
 0 10 2 runt - 18
 EOF2
-in_src tcpreplay -q --timer=nano -i "$IF_S" --loop=0 "$TMP/loop.pcap" >"$TMP/tcpreplay.out" 2>&1 &
-REPLAY_PID=$!
+replay_loop "$NS_SRC" "$IF_S" "$TMP/loop.pcap"
 
-PROM_PORT=$((PORT + 1))
+PROM=127.0.0.1:$((PORT + 1))
 cat >"$TMP/prometheus.yml" <<EOF2
 global:
   scrape_interval: 1s
@@ -57,10 +57,7 @@ scrape_configs:
         labels:
           site: test
 EOF2
-in_rtr prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-	--web.listen-address="127.0.0.1:$PROM_PORT" >"$TMP/prometheus.log" 2>&1 &
-PROM_PID=$!
-EXTRA_CLEANUP="kill $REPLAY_PID $PROM_PID 2>/dev/null; wait $REPLAY_PID $PROM_PID 2>/dev/null"
+prom_start "$NS_RTR" "$PROM" "$TMP/prometheus.yml" prometheus || { not_ok "Prometheus starts"; exit 1; }
 
 # Is the class-mix family on the sensor's page yet?
 scrape >"$TMP/page" || { not_ok "scrape the sensor"; exit 1; }
@@ -147,19 +144,12 @@ for what, e in exprs:
 EOF2
 
 # Wait for Prometheus to have seen the alarm, so the annotation has something to show.
-got=none
-for _ in $(seq 120); do
-	got=$(in_rtr curl -sf --get "http://127.0.0.1:$PROM_PORT/api/v1/query" \
-		--data-urlencode 'query=prefixwatch_alarm{group="gw",kind="flood"}' |
-		python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")' 2>/dev/null)
-	[ "$got" = 1 ] && break
-	sleep 0.5
-done
+got=$(prom_wait "$NS_RTR" "$PROM" 'prefixwatch_alarm{group="gw",kind="flood"}' 1)
 eq "Prometheus sees gw's flood alarm raised" "$got" 1
 
 while IFS=$'\t' read -r res what; do
 	if [ "$res" = ok ]; then ok "$what"; else not_ok "$what"; fi
-done < <(in_rtr python3 "$TMP/check.py" "$DASH" "http://127.0.0.1:$PROM_PORT" "$class" 2>&1 |
+done < <(in_rtr python3 "$TMP/check.py" "$DASH" "http://$PROM" "$class" 2>&1 |
 	sed 's/^Traceback/fail\tthe checker crashed: Traceback/')
 [ "$TAP_N" -gt 20 ] || not_ok "the checker ran (only $TAP_N results)"
 check "SIGTERM: clean exit 0" stop_daemon
