@@ -200,7 +200,7 @@ deb: deps man
 	$(call msg,DEB,build/prefixwatch_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb)
 	$(Q)CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
 		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" \
-		$(MAKE) --no-print-directory BUILD=build/deb-obj build/deb-obj/prefixwatch
+		$(MAKE) --no-print-directory SANITIZE= BUILD=build/deb-obj build/deb-obj/prefixwatch
 	$(Q)bash deploy/debian/build-deb.sh build/deb-obj/prefixwatch $(BUILD)/man build \
 		$(DEB_VERSION) >/dev/null
 
