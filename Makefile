@@ -9,6 +9,8 @@
 #   make bench      measure lookups, polls, reloads and memory at up to 1M prefixes (root)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format     clang-format every source file
+#   make man        render the man pages from docs/ into build/man/
+#   make deb        build the Debian package build/prefixwatch_VERSION-1_ARCH.deb
 #   make clean      remove build/
 #   V=1             show full commands
 
@@ -55,7 +57,8 @@ endif
 # Debian 12 packages needed to build, test and run the demo.
 DEPS := clang llvm libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev bpftool \
         libmicrohttpd-dev libinih-dev libpcap-dev libcmocka-dev pkg-config \
-        netsniff-ng tcpreplay prometheus iproute2 curl clang-format python3 libclang-rt-14-dev
+        netsniff-ng tcpreplay prometheus iproute2 curl clang-format python3 libclang-rt-14-dev \
+        go-md2man dpkg-dev lintian man-db prometheus-alertmanager
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -177,6 +180,49 @@ eval: all
 
 demo: all
 	$(Q)tests/demo.sh $(BUILD)
+
+# Man pages from the docs a reader browses (one source, two outputs): go-md2man renders the
+# markdown; the title line and NAME are added here, the page's title and opening paragraph
+# (which speak of the docs) dropped, links made plain text, section names upper-cased, and
+# tables made to wrap (docs/man-tables.awk).
+.PHONY: man
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
+MANPAGES := $(BUILD)/man/prefixwatch.8 $(BUILD)/man/prefixwatch.ini.5
+MAN_SED  := -e '1,/^\#\# /{/^\#\# /!d}' -e 's/\[\([^]]*\)\]([^)]*)/\1/g'
+MAN_POST := awk -f docs/man-tables.awk | sed '/^\.SH /s/.*/\U&/'
+
+man: $(MANPAGES)
+
+$(BUILD)/man/prefixwatch.8: docs/usage.md docs/man-tables.awk
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ printf '%% PREFIXWATCH 8 "%s" "prefixwatch %s" "System Administration"\n\n' \
+		'$(MAN_DATE)' '$(VERSION)'; \
+	  printf '# NAME\n\nprefixwatch - count packets per destination prefix in XDP, '; \
+	  printf 'detect floods and blackouts\n\n'; sed $(MAN_SED) $<; } | go-md2man | $(MAN_POST) >$@
+
+$(BUILD)/man/prefixwatch.ini.5: docs/configuration.md docs/man-tables.awk
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ printf '%% PREFIXWATCH.INI 5 "%s" "prefixwatch %s" "File Formats"\n\n' \
+		'$(MAN_DATE)' '$(VERSION)'; \
+	  printf '# NAME\n\nprefixwatch.ini - configuration file of prefixwatch\n\n'; \
+	  sed $(MAN_SED) $<; } | go-md2man | $(MAN_POST) >$@
+
+# The Debian package: the daemon built again in build/deb-obj/ with Debian's hardening flags
+# (through the environment, so the Makefile's own flags still apply), then assembled with
+# dpkg-deb by deploy/debian/build-deb.sh; tests/e2e/test_deb.sh checks it with lintian.
+.PHONY: deb
+DEB_VERSION := $(VERSION)-1
+DEB_FLAGS   := DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+
+deb: deps man
+	$(call msg,DEB,build/prefixwatch_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb)
+	$(Q)CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" \
+		$(MAKE) --no-print-directory SANITIZE= BUILD=build/deb-obj build/deb-obj/prefixwatch
+	$(Q)bash deploy/debian/build-deb.sh build/deb-obj/prefixwatch $(BUILD)/man build \
+		$(DEB_VERSION) >/dev/null
 
 # The benchmark: its own BPF programs (floors, the LPM trie reference) on the real maps.
 .PHONY: bench
