@@ -183,13 +183,14 @@ demo: all
 
 # Man pages from the docs a reader browses (one source, two outputs): go-md2man renders the
 # markdown; the title line and NAME are added here, the page's title and opening paragraph
-# (which speak of the docs) dropped, links made plain text, section names upper-cased, and
+# (which speak of the docs) dropped, links made plain text, section names upper-cased,
+# hyphenation turned off after .TH (which turns it on again; paths broke at hyphens), and
 # tables made to wrap (docs/man-tables.awk).
 .PHONY: man
 MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
 MANPAGES := $(BUILD)/man/prefixwatch.8 $(BUILD)/man/prefixwatch.ini.5
 MAN_SED  := -e '1,/^\#\# /{/^\#\# /!d}' -e 's/\[\([^]]*\)\]([^)]*)/\1/g'
-MAN_POST := awk -f docs/man-tables.awk | sed '/^\.SH /s/.*/\U&/'
+MAN_POST := awk -f docs/man-tables.awk | sed -e '/^\.SH /s/.*/\U&/' -e '/^\.TH /a .nh'
 
 man: $(MANPAGES)
 

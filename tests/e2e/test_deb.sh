@@ -13,6 +13,9 @@ need_root
 for c in dpkg-deb lintian man go-md2man; do
 	command -v "$c" >/dev/null || { not_ok "$c is not installed (make deps)"; exit 1; }
 done
+# One package test at a time on this machine (checkouts side by side may run theirs).
+exec 9>/run/lock/prefixwatch-test-deb.lock
+flock -w 900 9 || { not_ok "another package test held the lock for 15 minutes"; exit 1; }
 if dpkg-query -W -f='${Status}\n' prefixwatch 2>/dev/null | grep -q 'installed$'; then
 	not_ok "a prefixwatch package is already installed here; remove it to run this test"
 	exit 1
