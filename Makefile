@@ -33,8 +33,9 @@ LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lm
 # ...), upstream's fixes them when it is built. Probe once which one this is (after deps,
 # in the sub-make); user/config.c does without them, lines then limited by the library.
 INIH_CFLAGS ?=
-INIH_PROBE = $(shell printf '\043include <ini.h>\nint main(void) { ini_allow_multiline = 0; ini_max_line = 8; return 0; }\n' \
-	| $(CC) $(INIH_CFLAGS) -x c - -o /dev/null -linih >/dev/null 2>&1 && echo yes || echo no)
+INIH_TEST  := \043include <ini.h>\nint main(void) { ini_allow_multiline = 0; ini_max_line = 8; }\n
+INIH_PROBE = $(shell printf '$(INIH_TEST)' | $(CC) $(INIH_CFLAGS) -x c - -o /dev/null -linih \
+	>/dev/null 2>&1 && echo yes || echo no)
 ifndef PW_INIH_RUNTIME_OPTS
 PW_INIH_RUNTIME_OPTS = $(eval PW_INIH_RUNTIME_OPTS := $(INIH_PROBE))$(PW_INIH_RUNTIME_OPTS)
 endif

@@ -21,7 +21,8 @@ send <<<'0 1 100 ipv4 175.45.176.1 100'
 settle
 eq "counts on the first interface" "$(metric 'prefixwatch_group_packets_total{group="kp"}')" 100
 
-check "the second interface is reported as attached" grep -q "^prefixwatch_attached{interface=\"$IF_R2\"" <<<"$(scrape)"
+check "the second interface is reported as attached" \
+	grep -q "^prefixwatch_attached{interface=\"$IF_R2\"" <<<"$(scrape)"
 
 # Remove the second interface: logged, the first keeps counting.
 ip -n "$NS_RTR" link del "$IF_R2"
