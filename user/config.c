@@ -492,6 +492,7 @@ static const struct key_def group_keys[] = {
 	DET("unstable_window", unstable_window, 60, 86400 * 7, 'd'),
 	DET("warmup", warmup, 0, 86400, 'd'),
 	DET("baseline_window", baseline_window, 10, 86400 * 7, 'd'),
+	DET("relearn", relearn, 0, 86400 * 365, 'd'), /* issue 9: 0 = never */
 };
 
 static void list_keys(const struct key_def *keys, size_t n, char *buf, size_t len)
