@@ -55,9 +55,16 @@
  * That is the fastest a test of this false-alarm rate can be: n empty seconds have the
  * probability exp(-lambda n) under "normal", which must reach 10^-6. A single stray packet
  * in an outage costs ln(1 / rho) = 3.9 of evidence (about 4 s at 1 packet/s), no reset.
- * End of a loss: the mirror CUSUM B_i = max(0, B_(i-1) - x_i) >= h ("back" against
- * "lost", the same boundary f): one interval for a busy series, a few packets for a quiet
- * one, as the evidence allows; traffic holding under f never ends it by chance.
+ * End of a loss: the mirror CUSUM B_i = max(0, B_(i-1) + y_i) >= h, y_i the log
+ * likelihood ratio of "normal" (mu) against "still lost" (q0 mu), e.g. Poisson
+ * y_i = k_i ln(1 / q0) - (1 - q0) mu_i. q0 is the level the traffic held during the
+ * loss (the shadow mean below), doubled for the noise of that estimate, and kept within
+ * [rho, f]. Traffic that holds where it was ends the alarm by chance at most once per
+ * 10^loss_confidence intervals (the same bound, its own "normal" being q0); traffic back
+ * at the baseline is called as fast as the evidence allows: after a blackout (q0 = rho)
+ * y = mu (ln(1 / rho) - 1 + rho) = 2.93 mu per interval, one interval from 4.7 packets/s,
+ * 5 s at 1 packet/s; after a fall to 15% (q0 = f) 0.64 mu per interval. Testing against
+ * rho mu always would end a loss at 15% whenever a second happens to hold 3x its mean.
  *
  * Flood: rate over max(flood_factor x ref, ref + flood_min_pps) (or bits) two intervals
  * running, or over twice that line once; ends after two intervals under half-way.
@@ -270,7 +277,12 @@ static void step_loss(struct pw_detector *d, const struct pw_detect_cfg *c, bool
 		}
 		return;
 	}
-	d->back_cusum = max2(0, d->back_cusum - x);
+	{
+		/* "Still lost" at the level seen since, doubled for its noise, within [rho, f]. */
+		double q0 = min2(c->loss_fraction, max2(d->rho, 2 * d->shadow_pps * dt / mu));
+
+		d->back_cusum = max2(0, d->back_cusum - pw_loss_llr(pps * dt, mu, max2(d->phi, 1), q0));
+	}
 	if (d->back_cusum >= h) {
 		d->loss_cusum = d->back_cusum = 0;
 		d->last_loss_end = d->age;
