@@ -40,7 +40,7 @@
  *   S_i = max(0, S_(i-1) + x_i); alarm when S_i >= h = loss_confidence x ln(10).
  * rho is chosen so that the drift E[x] changes sign exactly at loss_fraction f:
  * E[x | rate q lambda] = mu ((1 - rho) - q ln(1 / rho)) = 0 at q = (1 - rho) / ln(1 / rho);
- * solving (1 - rho) / ln(1 / rho) = f gives rho = 0.0200 for f = 0.25. Traffic under f of
+ * solving (1 - rho) / ln(1 / rho) = f gives rho = 0.0199 for f = 0.25. Traffic under f of
  * the baseline accumulates evidence, traffic above it sheds it.
  * False alarms: x is an exact log likelihood ratio, so E[exp(x)] = 1 under "normal" and
  * exp(S) is a nonnegative supermartingale reset at 0; by Lorden (and Ville's inequality)
@@ -361,15 +361,18 @@ static double median(const double *v, unsigned int n, double *tmp)
  * During warm-up the baseline is the median of the intervals seen so far, and the spread
  * their median absolute deviation: one early spike or gap does not set the normal level.
  * Counts of a few packets are too discrete for a median (at 0.3 packets/s it is 0): there
- * the mean and the sample variance are used.
+ * the packets over the time (each interval weighted by its length, so that the short
+ * first interval after a start cannot count 1 packet in 10 ms as 100 packets/s) and the
+ * dispersion of the counts around it are used.
  */
 static void learn_warm(struct pw_detector *d, double dt, double pps, double bps)
 {
-	double tmp[PW_WARM_SAMPLES], dev[PW_WARM_SAMPLES], var;
-	unsigned int n;
+	double tmp[PW_WARM_SAMPLES], dev[PW_WARM_SAMPLES], phi = 1;
+	unsigned int n, slot = d->n_warm % PW_WARM_SAMPLES;
 
-	d->warm_pps[d->n_warm % PW_WARM_SAMPLES] = pps;
-	d->warm_bps[d->n_warm % PW_WARM_SAMPLES] = bps;
+	d->warm_pps[slot] = pps;
+	d->warm_bps[slot] = bps;
+	d->warm_dt[slot] = dt;
 	d->n_warm++;
 	n = d->n_warm < PW_WARM_SAMPLES ? d->n_warm : PW_WARM_SAMPLES;
 	d->base_pps = median(d->warm_pps, n, tmp);
@@ -380,23 +383,29 @@ static void learn_warm(struct pw_detector *d, double dt, double pps, double bps)
 		for (unsigned int i = 0; i < n; i++)
 			dev[i] = fabs(d->warm_pps[i] - d->base_pps);
 		mad = median(dev, n, tmp) * 1.4826; /* a standard deviation, for normal noise */
-		var = mad * mad;
+		/* Variance of the rate x dt^2 is that of the count; over the mean count: phi. */
+		if (d->base_pps > 0)
+			phi = mad * mad * dt / d->base_pps;
 	} else {
-		double sp = 0, sb = 0, ss = 0;
+		double mp = 0, mb = 0, w = 0, ss = 0;
 
-		/* Running means: exact for a constant series. */
+		/* Running means weighted by dt: exact for a constant series. */
 		for (unsigned int i = 0; i < n; i++) {
-			sp += (d->warm_pps[i] - sp) / (i + 1);
-			sb += (d->warm_bps[i] - sb) / (i + 1);
+			w += d->warm_dt[i];
+			mp += (d->warm_pps[i] - mp) * d->warm_dt[i] / w;
+			mb += (d->warm_bps[i] - mb) * d->warm_dt[i] / w;
 		}
-		d->base_pps = sp;
-		d->base_bps = sb;
-		for (unsigned int i = 0; i < n; i++)
-			ss += (d->warm_pps[i] - d->base_pps) * (d->warm_pps[i] - d->base_pps);
-		var = n > 1 ? ss / (n - 1) : 0;
+		d->base_pps = mp;
+		d->base_bps = mb;
+		for (unsigned int i = 0; i < n; i++) {
+			double e = (d->warm_pps[i] - mp) * d->warm_dt[i];
+
+			ss += e * e;
+		}
+		if (mp > 0 && n > 1)
+			phi = ss / (mp * w) * n / (n - 1);
 	}
-	/* Variance of the rate x dt^2 is that of the count; over the mean count: phi. */
-	d->phi = d->base_pps > 0 ? max2(1, var * dt / d->base_pps) : 1;
+	d->phi = max2(1, phi);
 	d->fast_pps = d->base_pps;
 	d->fast_bps = d->base_bps;
 }

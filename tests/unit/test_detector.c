@@ -135,6 +135,26 @@ static void test_warmup_never_alarms(void **state)
 			fail_msg("t=%g: an event after a spiky warm-up", s.now);
 }
 
+/*
+ * The first interval after a start can be a few milliseconds long: one packet in 12 ms
+ * is 83 packets/s. A quiet series' warm-up weighs intervals by their length: 31 packets
+ * in 30.012 s is 1.033 packets/s (an equal-weight mean would say 3.7 and then call every
+ * normal second a loss).
+ */
+static void test_warmup_short_first_interval(void **state)
+{
+	struct pw_event ev[PW_ALARM_KINDS * 2];
+	struct series s;
+
+	(void)state;
+	series_init(&s);
+	assert_int_equal(pw_detector_step(&s.d, &s.c, 0.012, 0.012, 1 / 0.012, BPP / 0.012, ev), 0);
+	s.now = 0.012;
+	quiet_until(&s, 1, 30);
+	assert_true(fabs(s.d.base_pps - 31 / 30.012) < 1e-9);
+	quiet_until(&s, 1, 600);
+}
+
 static void test_steady_never_alarms(void **state)
 {
 	static const double levels[] = { 0, 1, 2, 100, 10000, 1e6 };
@@ -1120,6 +1140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_names),
 		cmocka_unit_test(test_warmup_never_alarms),
+		cmocka_unit_test(test_warmup_short_first_interval),
 		cmocka_unit_test(test_steady_never_alarms),
 		cmocka_unit_test(test_flood_needs_two_intervals),
 		cmocka_unit_test(test_flood_strong_needs_one_interval),
