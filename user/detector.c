@@ -81,8 +81,8 @@
 
 #include "detector.h"
 
-#define FAST_DIVISOR 5.0 /* fast baseline: baseline_window / 5 */
-#define WINSOR_SIGMAS 3.0
+#define FAST_DIVISOR	5.0 /* fast baseline: baseline_window / 5 */
+#define WINSOR_SIGMAS	3.0
 #define WARM_MEDIAN_MIN 10.0 /* packets per interval for the warm-up median to be sound */
 
 void pw_detect_defaults(struct pw_detect_cfg *c)
@@ -105,7 +105,7 @@ void pw_detect_defaults(struct pw_detect_cfg *c)
 
 const char *pw_alarm_name(enum pw_alarm_kind k)
 {
-	static const char *const names[] = { "flood", "loss", "unstable" };
+	static const char *const names[] = {"flood", "loss", "unstable"};
 
 	return k < PW_ALARM_KINDS ? names[k] : "?";
 }
@@ -172,14 +172,14 @@ static void emit(struct pw_detector *d, struct pw_event *ev, int *n, enum pw_ala
 		d->alarms_total[k]++;
 		d->alarm_since[k] = d->age;
 	}
-	ev[*n] = (struct pw_event){ .kind = k,
-				    .start = start,
-				    .reason = start ? PW_REASON_NONE : why,
-				    .time = wall,
-				    .pps = pps,
-				    .bps = bps,
-				    .baseline_pps = d->base_pps,
-				    .baseline_bps = d->base_bps };
+	ev[*n] = (struct pw_event){.kind = k,
+				   .start = start,
+				   .reason = start ? PW_REASON_NONE : why,
+				   .time = wall,
+				   .pps = pps,
+				   .bps = bps,
+				   .baseline_pps = d->base_pps,
+				   .baseline_bps = d->base_bps};
 	(*n)++;
 }
 
@@ -193,8 +193,8 @@ static void shadow_start(struct pw_detector *d, double pps, double bps)
 	d->pend_dt = d->pend_count = d->pend_bits = d->pend_disp = 0;
 }
 
-static void step_flood(struct pw_detector *d, const struct pw_detect_cfg *c, bool warm,
-		       double wall, double pps, double bps, struct pw_event *ev, int *n)
+static void step_flood(struct pw_detector *d, const struct pw_detect_cfg *c, bool warm, double wall,
+		       double pps, double bps, struct pw_event *ev, int *n)
 {
 	double ref_p = max2(d->base_pps, d->fast_pps), ref_b = max2(d->base_bps, d->fast_bps);
 	double line_pps = max2(c->flood_factor * ref_p, ref_p + c->flood_min_pps);
@@ -245,8 +245,8 @@ static void loss_started(struct pw_detector *d)
 	d->loss_starts[d->n_loss_starts++] = d->age;
 }
 
-static void step_loss(struct pw_detector *d, const struct pw_detect_cfg *c, bool warm,
-		      double wall, double dt, double pps, double bps, struct pw_event *ev, int *n)
+static void step_loss(struct pw_detector *d, const struct pw_detect_cfg *c, bool warm, double wall,
+		      double dt, double pps, double bps, struct pw_event *ev, int *n)
 {
 	double mu = min2(d->base_pps, d->fast_pps) * dt, h = c->loss_confidence * log(10.0);
 	double x;
@@ -281,7 +281,8 @@ static void step_loss(struct pw_detector *d, const struct pw_detect_cfg *c, bool
 		/* "Still lost" at the level seen since, doubled for its noise, within [rho, f]. */
 		double q0 = min2(c->loss_fraction, max2(d->rho, 2 * d->shadow_pps * dt / mu));
 
-		d->back_cusum = max2(0, d->back_cusum - pw_loss_llr(pps * dt, mu, max2(d->phi, 1), q0));
+		d->back_cusum =
+			max2(0, d->back_cusum - pw_loss_llr(pps * dt, mu, max2(d->phi, 1), q0));
 	}
 	if (d->back_cusum >= h) {
 		d->loss_cusum = d->back_cusum = 0;
@@ -424,8 +425,9 @@ static void defer(struct pw_detector *d, double dt, double pps, double bps)
 		/* Bits clamped with the same band, at the baseline's bits per packet. */
 		double bpp = d->fast_bps / d->fast_pps;
 
-		bits = bits < (mu - band) * bpp ? (mu - band) * bpp
-		       : bits > (mu + band) * bpp ? (mu + band) * bpp : bits;
+		bits = bits < (mu - band) * bpp	  ? (mu - band) * bpp
+		       : bits > (mu + band) * bpp ? (mu + band) * bpp
+						  : bits;
 		if (bits < 0)
 			bits = 0;
 	}

@@ -24,21 +24,21 @@
 
 /* Settings of one group's detectors; pw_detect_defaults() gives the documented defaults. */
 struct pw_detect_cfg {
-	bool flood;		/* adaptive flood detection on */
-	double flood_factor;	/* rate above factor x baseline ... */
-	double flood_min_pps;	/* ... and at least this many packets/s above it */
-	double flood_min_bps;	/* ... or this many bits/s above it (bps check) */
-	double flood_pps;	/* static threshold, packets/s; 0 = off */
-	double flood_bps;	/* static threshold, bits/s; 0 = off */
-	bool loss;		/* loss detection on */
-	double loss_fraction;	/* traffic under this fraction of the baseline is a loss ... */
-	double loss_confidence; /* ... once the evidence reaches 10^confidence (CUSUM threshold) */
+	bool flood;		 /* adaptive flood detection on */
+	double flood_factor;	 /* rate above factor x baseline ... */
+	double flood_min_pps;	 /* ... and at least this many packets/s above it */
+	double flood_min_bps;	 /* ... or this many bits/s above it (bps check) */
+	double flood_pps;	 /* static threshold, packets/s; 0 = off */
+	double flood_bps;	 /* static threshold, bits/s; 0 = off */
+	bool loss;		 /* loss detection on */
+	double loss_fraction;	 /* traffic under this fraction of the baseline is a loss ... */
+	double loss_confidence;	 /* ... once the evidence reaches 10^confidence (CUSUM threshold) */
 	double recover_fraction; /* unused since the recovery CUSUM (kept for old configs) */
 	unsigned int unstable_losses; /* losses within unstable_window that make it unstable */
 	double unstable_window;	      /* seconds */
 	double warmup;		      /* seconds without alarms while the baseline forms */
 	double baseline_window;	      /* seconds: time constant of the baseline */
-	double relearn; /* seconds a flood or partial loss holds before it is the new normal; 0 = never */
+	double relearn; /* seconds before a lasting flood/partial loss is normal; 0 = never */
 };
 
 void pw_detect_defaults(struct pw_detect_cfg *c);
@@ -54,9 +54,9 @@ const char *pw_reason_name(enum pw_reason r); /* NULL for PW_REASON_NONE */
 
 struct pw_event {
 	enum pw_alarm_kind kind;
-	bool start; /* start, else end */
+	bool start;	       /* start, else end */
 	enum pw_reason reason; /* ends only */
-	double time; /* wall clock, as passed to pw_detector_step() */
+	double time;	       /* wall clock, as passed to pw_detector_step() */
 	double pps, bps, baseline_pps, baseline_bps;
 };
 
@@ -74,12 +74,13 @@ struct pw_event {
  * saved and restored as it is (state.c). Times are on the detector's own clock (age).
  */
 struct pw_detector {
-	double age;	      /* seconds of data seen: the sum of dt, a monotonic clock */
+	double age;		   /* seconds of data seen: the sum of dt, a monotonic clock */
 	double base_pps, base_bps; /* slow baseline (time constant baseline_window) */
-	double fast_pps, fast_bps; /* fast baseline (baseline_window / 5): loss floor, flood ceiling */
-	double phi;	      /* dispersion index of the counts: variance / mean (1 = Poisson) */
-	double loss_cusum;    /* evidence for "lost" (log likelihood ratio, CUSUM) */
-	double back_cusum;    /* during a loss: evidence for "back to normal" */
+	double fast_pps,
+		fast_bps;  /* fast baseline (baseline_window / 5): loss floor, flood ceiling */
+	double phi;	   /* dispersion index of the counts: variance / mean (1 = Poisson) */
+	double loss_cusum; /* evidence for "lost" (log likelihood ratio, CUSUM) */
+	double back_cusum; /* during a loss: evidence for "back to normal" */
 	bool alarm[PW_ALARM_KINDS];
 	double alarm_since[PW_ALARM_KINDS]; /* age at the start of the alarm in progress */
 	uint64_t alarms_total[PW_ALARM_KINDS];

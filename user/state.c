@@ -21,8 +21,8 @@ struct header {
 	uint32_t byte_order; /* 0x01020304 as written */
 	uint32_t det_size;   /* sizeof(struct pw_detector): a layout check */
 	uint32_t rec_size;
-	double wall;	     /* written at, wall clock */
-	uint64_t n;	     /* records */
+	double wall; /* written at, wall clock */
+	uint64_t n;  /* records */
 };
 
 /* What identifies a detector across restarts, compared with memcmp (zero-filled). */
@@ -83,7 +83,7 @@ static int write_all(int fd, const void *p, size_t n, uint64_t *h)
 int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
-	struct header hd = { 0 };
+	struct header hd = {0};
 	uint64_t h = FNV_INIT;
 	int fd, dfd, err = 0;
 
@@ -172,8 +172,7 @@ static void *read_file(const char *path, size_t *len, char *why, size_t wlen)
 	return buf;
 }
 
-int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *pl,
-		  double wall_now)
+int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *pl, double wall_now)
 {
 	char path[PATH_MAX], why[128];
 	struct header hd;
@@ -205,7 +204,8 @@ int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *p
 	}
 	if (hd.version != PW_STATE_VERSION || hd.det_size != sizeof(struct pw_detector) ||
 	    hd.rec_size != sizeof(struct record)) {
-		pw_warn("detector state %s: format %u of another build (this one reads %u): ignored",
+		pw_warn("detector state %s: format %u of another build (this one reads %u): "
+			"ignored",
 			path, hd.version, PW_STATE_VERSION);
 		goto out;
 	}
@@ -256,7 +256,8 @@ int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *p
 	}
 	free(recs);
 	if (!restored && hd.n)
-		pw_info("detector state %s: written %.0f s ago, nothing restored (stale or other prefixes)",
+		pw_info("detector state %s: written %.0f s ago, nothing restored (stale or other "
+			"prefixes)",
 			path, elapsed);
 	else
 		pw_info("detector state %s: %d of %zu detectors resumed (written %.0f s ago)", path,

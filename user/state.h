@@ -19,7 +19,7 @@
 #include "poller.h"
 #include "watch.h"
 
-#define PW_STATE_FILE "detectors.state"
+#define PW_STATE_FILE	 "detectors.state"
 #define PW_STATE_VERSION 1
 /* Oldest state taken, when a group's relearn is 0 (never): an hour. */
 #define PW_STATE_MAX_AGE 3600.0
@@ -40,7 +40,6 @@ int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now);
  * relearning count the downtime. Returns how many detectors were restored (0 when the
  * file was missing, stale, foreign or corrupt: each case is logged, never an error).
  */
-int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *pl,
-		  double wall_now);
+int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *pl, double wall_now);
 
 #endif /* PW_STATE_H */

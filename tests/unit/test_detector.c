@@ -24,11 +24,11 @@
 #define BPP 4000.0 /* bits per packet */
 
 /* Exact comparison of doubles, with both values in the message. */
-#define assert_dbl(got, want)                                                           \
-	do {                                                                            \
-		double got_ = (got), want_ = (want);                                    \
-		if (!(got_ == want_))                                                   \
-			fail_msg("%s = %.17g, expected %.17g", #got, got_, want_);      \
+#define assert_dbl(got, want)                                                      \
+	do {                                                                       \
+		double got_ = (got), want_ = (want);                               \
+		if (!(got_ == want_))                                              \
+			fail_msg("%s = %.17g, expected %.17g", #got, got_, want_); \
 	} while (0)
 
 struct series {
@@ -69,8 +69,8 @@ static void quiet_until(struct series *s, double pps, double until)
 				 pw_alarm_name(s->ev[0].kind), s->ev[0].start ? "start" : "end");
 }
 
-static void assert_event(const struct pw_event *e, enum pw_alarm_kind kind, bool start,
-			 double time, double pps, double bps, double base_pps, double base_bps)
+static void assert_event(const struct pw_event *e, enum pw_alarm_kind kind, bool start, double time,
+			 double pps, double bps, double base_pps, double base_bps)
 {
 	if (e->kind != kind || e->start != start)
 		fail_msg("event %s %s, expected %s %s", pw_alarm_name(e->kind),
@@ -157,7 +157,7 @@ static void test_warmup_short_first_interval(void **state)
 
 static void test_steady_never_alarms(void **state)
 {
-	static const double levels[] = { 0, 1, 2, 100, 10000, 1e6 };
+	static const double levels[] = {0, 1, 2, 100, 10000, 1e6};
 	struct series s;
 
 	(void)state;
@@ -408,8 +408,8 @@ static void loss_setup(struct series *s, double pps)
 
 static void test_loss_rho_and_llr(void **state)
 {
-	static const double fractions[] = { 0.05, 0.1, 0.25, 0.5, 0.9 };
-	static const double means[] = { 0.1, 0.3, 1, 2, 20, 200 };
+	static const double fractions[] = {0.05, 0.1, 0.25, 0.5, 0.9};
+	static const double means[] = {0.1, 0.3, 1, 2, 20, 200};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(fractions) / sizeof(fractions[0]); i++) {
@@ -424,7 +424,7 @@ static void test_loss_rho_and_llr(void **state)
 
 	for (size_t i = 0; i < sizeof(means) / sizeof(means[0]); i++) {
 		double m = means[i], rho = oracle_rho(0.25);
-		static const double phis[] = { 1, 1.5, 4, 30 };
+		static const double phis[] = {1, 1.5, 4, 30};
 
 		for (size_t p = 0; p < sizeof(phis) / sizeof(phis[0]); p++) {
 			double phi = phis[p], r = m / (phi - 1), mart = 0, mass = 0;
@@ -455,8 +455,8 @@ static void test_loss_rho_and_llr(void **state)
  */
 static void test_loss_blackout_delay(void **state)
 {
-	static const double rates[] = { 0.1, 0.3, 1, 2, 5, 14, 20, 200, 1e6 };
-	static const int literal[] = { 141, 47, 15, 8, 3, 2, 1, 1, 1 };
+	static const double rates[] = {0.1, 0.3, 1, 2, 5, 14, 20, 200, 1e6};
+	static const int literal[] = {141, 47, 15, 8, 3, 2, 1, 1, 1};
 	struct series s;
 
 	(void)state;
@@ -472,8 +472,7 @@ static void test_loss_blackout_delay(void **state)
 		if (n != want)
 			fail_msg("%g pps: loss after %d dark intervals, expected %d", rates[i], n,
 				 want);
-		assert_event(&s.ev[0], PW_ALARM_LOSS, true, 40 + n, 0, 0, rates[i],
-			     rates[i] * BPP);
+		assert_event(&s.ev[0], PW_ALARM_LOSS, true, 40 + n, 0, 0, rates[i], rates[i] * BPP);
 		/* The baseline did not learn the darkness while it was being proven. */
 		assert_dbl(s.d.base_pps, rates[i]);
 	}
@@ -492,7 +491,7 @@ static void test_loss_blackout_delay(void **state)
  */
 static void test_loss_first_interval_boundary(void **state)
 {
-	static const double rates[] = { 20, 25, 32, 40, 50, 64, 100, 128, 1000 };
+	static const double rates[] = {20, 25, 32, 40, 50, 64, 100, 128, 1000};
 	struct series s;
 	int exact = 0;
 
@@ -820,7 +819,7 @@ static double draw_poisson(double m)
  */
 static void test_poisson_day_quiet(void **state)
 {
-	static const double rates[] = { 0.1, 0.3, 1, 2, 30, 3000, 1e6 };
+	static const double rates[] = {0.1, 0.3, 1, 2, 30, 3000, 1e6};
 	struct series s;
 
 	(void)state;
@@ -845,7 +844,8 @@ static void test_poisson_day_quiet(void **state)
 			}
 			/* Mean baseline within 5% (+ one standard error of a 300 s mean). */
 			if (fabs(sum / n - rates[i]) > 0.05 * rates[i] + sqrt(rates[i] / 300))
-				fail_msg("seed %d, %g pps: mean baseline %g", seed, rates[i], sum / n);
+				fail_msg("seed %d, %g pps: mean baseline %g", seed, rates[i],
+					 sum / n);
 		}
 	}
 }
@@ -856,7 +856,7 @@ static void test_poisson_day_quiet(void **state)
  */
 static void test_bursty_day_quiet(void **state)
 {
-	static const double rates[] = { 1, 20, 200, 5000 };
+	static const double rates[] = {1, 20, 200, 5000};
 	struct series s;
 
 	(void)state;
@@ -865,7 +865,8 @@ static void test_bursty_day_quiet(void **state)
 			rng_state = 0x2545F4914F6CDD1DULL * (uint64_t)(seed * 17 + (int)i + 1);
 			series_init(&s);
 			for (int t = 0; t < 86400; t++) {
-				/* Gamma(shape 20) by the sum of 20 exponentials: mean 1, CV 0.22. */
+				/* Gamma(shape 20) by the sum of 20 exponentials: mean 1, CV 0.22.
+				 */
 				double g = 0;
 
 				for (int j = 0; j < 20; j++)
@@ -912,8 +913,10 @@ static void test_daily_cycle(void **state)
 		for (int t = 0; t < 2 * 86400; t++)
 			if (feed(&s, draw_poisson(office(t))))
 				fail_msg("seed %d: %s %s at %02d:%02d", seed,
-					 pw_alarm_name(s.ev[0].kind), s.ev[0].start ? "start" : "end",
-					 (int)fmod(s.now, 86400) / 3600, (int)fmod(s.now, 3600) / 60);
+					 pw_alarm_name(s.ev[0].kind),
+					 s.ev[0].start ? "start" : "end",
+					 (int)fmod(s.now, 86400) / 3600,
+					 (int)fmod(s.now, 3600) / 60);
 		quiet_until(&s, 3, 2 * 86400 + 2 * 3600);
 		{
 			int n = 0, bound = oracle_blackout_intervals(3 * 0.9, 6, 1);
@@ -922,8 +925,8 @@ static void test_daily_cycle(void **state)
 				assert_true(++n < 100);
 			n++;
 			if (n > bound)
-				fail_msg("seed %d: night outage called after %d s, bound %d", seed, n,
-					 bound);
+				fail_msg("seed %d: night outage called after %d s, bound %d", seed,
+					 n, bound);
 		}
 	}
 }
@@ -1079,9 +1082,8 @@ static void test_bad_input(void **state)
 	static const struct {
 		double dt, pps, bps;
 	} bad[] = {
-		{ 0, 100, 400000 },	  { -1, 100, 400000 },	  { NAN, 100, 400000 },
-		{ 1, NAN, 400000 },	  { 1, 100, NAN },	  { 1, INFINITY, 400000 },
-		{ 1, 100, -INFINITY },
+		{0, 100, 400000}, {-1, 100, 400000},	 {NAN, 100, 400000},  {1, NAN, 400000},
+		{1, 100, NAN},	  {1, INFINITY, 400000}, {1, 100, -INFINITY},
 	};
 	struct pw_detector before;
 	struct series s;
@@ -1090,9 +1092,9 @@ static void test_bad_input(void **state)
 	/* Before any data: nothing, and the first good interval still sets the baseline. */
 	series_init(&s);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(pw_detector_step(&s.d, &s.c, 1, bad[i].dt, bad[i].pps, bad[i].bps,
-						  s.ev),
-				 0);
+		assert_int_equal(
+			pw_detector_step(&s.d, &s.c, 1, bad[i].dt, bad[i].pps, bad[i].bps, s.ev),
+			0);
 		assert_dbl(s.d.age, 0);
 	}
 	quiet_until(&s, 100, 40);
@@ -1102,9 +1104,9 @@ static void test_bad_input(void **state)
 	assert_int_equal(feed(&s, 5000), 1);
 	memcpy(&before, &s.d, sizeof(before));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(pw_detector_step(&s.d, &s.c, 42, bad[i].dt, bad[i].pps,
-						  bad[i].bps, s.ev),
-				 0);
+		assert_int_equal(
+			pw_detector_step(&s.d, &s.c, 42, bad[i].dt, bad[i].pps, bad[i].bps, s.ev),
+			0);
 		assert_memory_equal(&s.d, &before, sizeof(before));
 	}
 }
