@@ -96,6 +96,7 @@ struct pw_detector {
 	double last_loss_end;
 	double last_pps, last_bps;
 	double rho, rho_for; /* cached pw_loss_rho(rho_for) */
+	/* Last, so that state.c can leave them out: */
 	double warm_pps[PW_WARM_SAMPLES], warm_bps[PW_WARM_SAMPLES], warm_dt[PW_WARM_SAMPLES];
 	unsigned int n_warm; /* samples taken during warm-up (the ring holds the last 64) */
 };

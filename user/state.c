@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,15 @@ struct key {
 	uint64_t set_hash;	 /* groups only (a changed set restarts a group's detector) */
 };
 
+/*
+ * A detector is saved up to its warm-up samples (the last fields, 1.5 kB of its 2.3 kB):
+ * one restored in its warm-up starts the median afresh, at the age it had.
+ */
+#define DET_SAVED offsetof(struct pw_detector, warm_pps)
+
 struct record {
 	struct key key;
-	struct pw_detector det;
+	unsigned char det[DET_SAVED];
 };
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -96,7 +103,7 @@ int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now)
 	memcpy(hd.magic, magic, sizeof(hd.magic));
 	hd.version = PW_STATE_VERSION;
 	hd.byte_order = 0x01020304;
-	hd.det_size = sizeof(struct pw_detector);
+	hd.det_size = DET_SAVED;
 	hd.rec_size = sizeof(struct record);
 	hd.wall = wall_now;
 	hd.n = w->n;
@@ -106,7 +113,7 @@ int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now)
 
 		memset(&r, 0, sizeof(r));
 		make_key(&w->items[i], &r.key);
-		r.det = w->items[i].det;
+		memcpy(r.det, &w->items[i].det, DET_SAVED);
 		err = write_all(fd, &r, sizeof(r), &h);
 	}
 	if (!err)
@@ -202,7 +209,7 @@ int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *p
 			path);
 		goto out;
 	}
-	if (hd.version != PW_STATE_VERSION || hd.det_size != sizeof(struct pw_detector) ||
+	if (hd.version != PW_STATE_VERSION || hd.det_size != DET_SAVED ||
 	    hd.rec_size != sizeof(struct record)) {
 		pw_warn("detector state %s: format %u of another build (this one reads %u): "
 			"ignored",
@@ -250,7 +257,9 @@ int pw_state_load(const char *dir, struct pw_watch *w, const struct pw_poller *p
 		r = bsearch(&k, recs, hd.n, sizeof(*recs), cmp_key);
 		if (!r)
 			continue;
-		it->det = r->det;
+		pw_detector_init(&it->det);
+		memcpy(&it->det, r->det, DET_SAVED);
+		it->det.n_warm = 0;
 		it->det.age += elapsed;
 		restored++;
 	}

@@ -5,11 +5,11 @@
  *
  * The file (DIR/detectors.state) is binary, for this build only: a header with a magic,
  * a format version, a byte-order mark and the size of struct pw_detector (another build
- * whose layout differs is "foreign"), the wall-clock time of the write, then one record
- * per detector keyed by group, prefix and (for a group) the hash of its prefix set, and
- * a 64-bit FNV-1a checksum of everything before it. Written atomically (temp file in
- * DIR, fsync, rename, fsync of DIR). A missing, stale, foreign or corrupt file is logged
- * and ignored: the detectors warm up afresh; it is never fatal.
+ * whose layout differs is "foreign"; the warm-up samples are not saved), the wall-clock time of the
+ * write, then one record per detector keyed by group, prefix and (for a group) the hash of its
+ * prefix set, and a 64-bit FNV-1a checksum of everything before it. Written atomically (temp file
+ * in DIR, fsync, rename, fsync of DIR). A missing, stale, foreign or corrupt file is logged and
+ * ignored: the detectors warm up afresh; it is never fatal.
  */
 #ifndef PW_STATE_H
 #define PW_STATE_H
