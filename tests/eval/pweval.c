@@ -189,6 +189,9 @@ static const struct scenario scenarios[] = {
 	/* An office: 45 pps by day, 3 by night, 30-minute ramps at 07:30 and 18:00. */
 	{ "office-day-24h", DAY, true,
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 45), .shape = OFFICE } }, .seeds = 3 },
+	/* The same day on a quiet series (a per_prefix /32): 4.5 pps by day, 0.3 by night. */
+	{ "office-quiet-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 4.5), .shape = OFFICE } }, .seeds = 3 },
 	/* From noon: the evening ramp, then an outage of 30 minutes at 02:00. */
 	{ "office-night-outage", DAY * 0.75, false,
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 45), .shape = OFFICE, .tod0 = 12,
