@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "detector.h"
 #include "state.h"
 #include "watch.h"
@@ -296,6 +297,63 @@ static void test_unusable_files(void **state)
 	assert_int_equal(pw_state_save("/nonexistent/prefixwatch", &x->w, WALL), -ENOENT);
 }
 
+/* The two settings of issue 9, each parsed into its own field (config.c's hunk). */
+static int load_text(struct fx *x, const char *text, struct pw_config *cfg, char *err)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pw.ini", x->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	return pw_config_load(path, cfg, err, 256);
+}
+
+static void test_config_keys(void **state)
+{
+	struct fx *x = *state;
+	struct pw_config cfg;
+	char err[256];
+
+	assert_int_equal(load_text(x,
+				   "[sensor]\ninterface = eth0\n[group a]\nprefix = 10.0.0.0/8\n",
+				   &cfg, err),
+			 0);
+	assert_string_equal(cfg.state_dir, "/var/lib/prefixwatch");
+	assert_true(cfg.groups[0].det.relearn == 3600);
+	pw_config_free(&cfg);
+	assert_int_equal(load_text(x,
+				   "[sensor]\ninterface = eth0\nstate_dir = /srv/pw\n"
+				   "[group a]\nprefix = 10.0.0.0/8\nrelearn = 120\n"
+				   "[group b]\nprefix = 10.0.0.0/8\nrelearn = 0\n",
+				   &cfg, err),
+			 0);
+	assert_string_equal(cfg.state_dir, "/srv/pw");
+	assert_true(cfg.groups[0].det.relearn == 120);
+	assert_true(cfg.groups[0].det.baseline_window == 300);
+	assert_true(cfg.groups[0].det.warmup == 30);
+	assert_true(cfg.groups[1].det.relearn == 0);
+	pw_config_free(&cfg);
+	assert_int_equal(load_text(x,
+				   "[sensor]\ninterface = eth0\nstate_dir = off\n"
+				   "[group a]\nprefix = 10.0.0.0/8\n",
+				   &cfg, err),
+			 0);
+	assert_string_equal(cfg.state_dir, "");
+	pw_config_free(&cfg);
+	assert_int_equal(
+		load_text(x, "[sensor]\ninterface = eth0\nstate_dir = var/lib\n", &cfg, err), -1);
+	assert_non_null(strstr(err, "pw.ini:3: state_dir"));
+	assert_int_equal(load_text(x,
+				   "[sensor]\ninterface = eth0\n[group a]\nprefix = 10.0.0.0/8\n"
+				   "relearn = -1\n",
+				   &cfg, err),
+			 -1);
+	assert_non_null(strstr(err, "pw.ini:5:"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +362,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resume_into_darkness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_saved_in_warmup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unusable_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
