@@ -280,6 +280,21 @@ static int set_pin_dir(struct parser *p, const char *v)
 	return 0;
 }
 
+/* Issue 9: where the detectors' state is kept across restarts (state.c); "off" = nowhere. */
+static int set_state_dir(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "off")) {
+		p->cfg->state_dir[0] = '\0';
+		return 0;
+	}
+	if (v[0] != '/' || strlen(v) >= sizeof(p->cfg->state_dir) - 32) {
+		fail(p, "state_dir: '%.64s' must be an absolute path, or off", v);
+		return -1;
+	}
+	snprintf(p->cfg->state_dir, sizeof(p->cfg->state_dir), "%s", v);
+	return 0;
+}
+
 /* ---- [group] keys ---- */
 
 static int add_prefix(struct parser *p, struct pw_group *g, const struct pw_prefix *pfx)
@@ -470,6 +485,7 @@ static const struct key_def sensor_keys[] = {
 	{ .name = "pin_dir", .set = set_pin_dir },
 	{ .name = "event_log", .set = set_event_log },
 	{ .name = "on_event", .set = set_on_event },
+	{ .name = "state_dir", .set = set_state_dir }, /* issue 9 */
 };
 
 /* Every key of [group NAME]: adding a setting is adding a line here. */
@@ -492,6 +508,7 @@ static const struct key_def group_keys[] = {
 	DET("unstable_window", unstable_window, 60, 86400 * 7, 'd'),
 	DET("warmup", warmup, 0, 86400, 'd'),
 	DET("baseline_window", baseline_window, 10, 86400 * 7, 'd'),
+	DET("relearn", relearn, 0, 86400 * 365, 'd'), /* issue 9: 0 = never */
 };
 
 static void list_keys(const struct key_def *keys, size_t n, char *buf, size_t len)
@@ -696,6 +713,7 @@ void pw_config_defaults(struct pw_config *cfg)
 	cfg->interval = PW_DEFAULT_INTERVAL;
 	snprintf(cfg->listen, sizeof(cfg->listen), "%s", PW_DEFAULT_LISTEN);
 	snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), "%s", PW_DEFAULT_PIN_DIR);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", PW_DEFAULT_STATE_DIR); /* issue 9 */
 }
 
 void pw_config_free(struct pw_config *cfg)

@@ -15,6 +15,7 @@
 #define PW_DEFAULT_LISTEN "127.0.0.1:9473"
 #define PW_DEFAULT_PIN_DIR "/sys/fs/bpf/prefixwatch"
 #define PW_DEFAULT_INTERVAL 1.0
+#define PW_DEFAULT_STATE_DIR "/var/lib/prefixwatch" /* issue 9: the unit's StateDirectory= */
 
 enum pw_attach_mode { PW_MODE_AUTO, PW_MODE_NATIVE, PW_MODE_SKB };
 enum pw_export { PW_EXPORT_PREFIX, PW_EXPORT_GROUP };
@@ -39,6 +40,7 @@ struct pw_config {
 	char pin_dir[PATH_MAX];
 	char event_log[PATH_MAX]; /* "" = stdout */
 	char on_event[PATH_MAX];  /* program run per event; "" = none */
+	char state_dir[PATH_MAX]; /* issue 9: detector state (state.h); "" = off (state_dir = off) */
 	struct pw_group *groups;
 	size_t n_groups;
 };

@@ -201,8 +201,11 @@ void pw_event_json(const struct pw_watch_item *it, const struct pw_event *ev, st
 	pw_buf_printf(b, "{\"time\":%.3f,\"group\":\"%s\"", ev->time, it->group);
 	if (it->per_prefix)
 		pw_buf_printf(b, ",\"prefix\":\"%s\"", pw_prefix_format(&it->prefix, txt, sizeof(txt)));
-	pw_buf_printf(b, ",\"kind\":\"%s\",\"state\":\"%s\",\"pps\":", pw_alarm_name(ev->kind),
+	pw_buf_printf(b, ",\"kind\":\"%s\",\"state\":\"%s\"", pw_alarm_name(ev->kind),
 		      ev->start ? "start" : "end");
+	if (!ev->start && pw_reason_name(ev->reason))
+		pw_buf_printf(b, ",\"reason\":\"%s\"", pw_reason_name(ev->reason));
+	pw_buf_printf(b, ",\"pps\":");
 	num(b, ev->pps);
 	pw_buf_printf(b, ",\"bps\":");
 	num(b, ev->bps);

@@ -10,7 +10,10 @@
  *
  *   pweval PREFIXWATCH WORKDIR [SCENARIO...]
  *
- * PWEVAL_SEED=N draws other random traffic for the same scenarios (default 0).
+ * PWEVAL_SEED=N draws other random traffic for the same scenarios (default 0); scenarios
+ * with .seeds > 1 run that many times with different traffic (lines NAME/s1, NAME/s2, ...).
+ * PWEVAL_VERBOSE=1 lists every event found. Long scenarios (a simulated day) stay cheap:
+ * a quiet network's capture holds few frames, and replay cuts empty intervals itself.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -31,7 +34,9 @@
 #define MAX_EXPECT 16
 #define FRAME_LEN 64
 
-enum shape { STEADY, BURSTY, SWING };
+/* OFFICE: a working day, the group's pps by day and 1/15 of it by night, 30-minute
+ * linear ramps at 07:30 and 18:00; the scenario starts at @tod0 hours of the day. */
+enum shape { STEADY, BURSTY, SWING, OFFICE };
 
 /* A change of one group's rate: from @at for @len seconds, multiply by @mult (ramp: reach it
  * linearly over @ramp seconds). */
@@ -44,6 +49,7 @@ struct group_spec {
 	double pps;
 	enum shape shape;
 	struct phase ph[MAX_PHASES];
+	double tod0;
 };
 
 enum kind { FLOOD, LOSS, UNSTABLE };
@@ -56,6 +62,7 @@ struct expect {
 	int g;
 	enum kind kind;
 	double start, early, max_delay, end, max_end_delay;
+	bool relearned; /* the end must carry "reason":"relearned" */
 };
 /* Delays are in intervals of 1 s, the default: max_delay 2 means "within 2 intervals". */
 
@@ -74,12 +81,19 @@ struct scenario {
 	struct group_spec groups[MAX_GROUPS];
 	struct expect exp[MAX_EXPECT];
 	struct attack_spec attack;
+	int seeds; /* runs with different traffic (0 = 1) */
 };
 
 #define G(n, p, d, r) .name = n, .prefix = p, .dst = d, .pps = r
 #define FLOODX(gi, at, len, mult, ramp, startoff)                                           \
 	{ gi, FLOOD, (at) + (startoff), (at), 2, (at) + (len), 5 }
 #define LOSSX(gi, at, len, delay) { gi, LOSS, (at), (at), (delay), 0, 0 }
+/* A loss whose end is checked: back at @at + @len, ended within @enddelay. */
+#define LOSSE(gi, at, len, delay, enddelay) { gi, LOSS, (at), (at), (delay), (at) + (len), (enddelay) }
+/* A lasting change: raised within @delay, ended as relearned within relearn (3600 s,
+ * the default) plus 5 minutes of its start. */
+#define RELEARNX(gi, k, at, delay) { gi, k, (at), (at), (delay), (at) + 3600, 300, true }
+#define DAY 86400.0
 
 static const struct scenario scenarios[] = {
 	{ "steady-poisson", 1200, true, { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } } },
@@ -158,6 +172,45 @@ static const struct scenario scenarios[] = {
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 200) } },
 	  { FLOODX(0, 300, 20, 11, 0, 0) },
 	  { "amp.UDP.snmp.src161.pcapng", "175.45.176.161", 300, 20, 2000 } },
+	/* Issue 9: quiet networks over a day (Poisson), at default settings, three seeds. */
+	{ "quiet-0.1pps-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 0.1) } }, .seeds = 3 },
+	{ "quiet-0.3pps-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 0.3) } }, .seeds = 3 },
+	{ "quiet-1pps-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 1) } }, .seeds = 3 },
+	{ "quiet-2pps-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 2) } }, .seeds = 3 },
+	/* Level shifts of -20%..+25% held 5 to 20 s: overdispersed. */
+	{ "bursty-2pps-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 2), .shape = BURSTY } }, .seeds = 3 },
+	{ "bursty-20pps-6h", DAY / 4, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20), .shape = BURSTY } }, .seeds = 3 },
+	/* An office: 45 pps by day, 3 by night, 30-minute ramps at 07:30 and 18:00. */
+	{ "office-day-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 45), .shape = OFFICE } }, .seeds = 3 },
+	/* The same day on a quiet series (a per_prefix /32): 4.5 pps by day, 0.3 by night. */
+	{ "office-quiet-24h", DAY, true,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 4.5), .shape = OFFICE } }, .seeds = 3 },
+	/* From noon: the evening ramp, then an outage of 30 minutes at 02:00. */
+	{ "office-night-outage", DAY * 0.75, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 45), .shape = OFFICE, .tod0 = 12,
+	      .ph = { { 14 * 3600, 1800, 0, 0 } } } },
+	  { LOSSE(0, 14 * 3600, 1800, 10, 5) }, .seeds = 3 },
+	/* Lasting changes at 20 pps: relearned after an hour, nothing after. */
+	{ "lasting-rise-5x", 6000, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20), .ph = { { 600, 1e9, 5, 0 } } } },
+	  { RELEARNX(0, FLOOD, 600, 2) }, .seeds = 3 },
+	{ "lasting-fall-85pct", 6000, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20),
+	      .ph = { { 600, 1e9, 0.15, 0 } } } },
+	  { RELEARNX(0, LOSS, 600, 3) }, .seeds = 3 },
+	/* Nine hours dark at 20 pps (another group keeps the capture going): one alarm. */
+	{ "blackout-9h", 36000, false,
+	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20),
+	      .ph = { { 1800, 9 * 3600, 0, 0 } } },
+	    { G("bg", "210.52.109.0/24", "210.52.109.5", 1) } },
+	  { LOSSE(0, 1800, 9 * 3600, 3, 5) }, .seeds = 3 },
 	{ "ipv6", 800, false,
 	  { { G("v6", "2001:db8::/32", "2001:db8::53", 200),
 	      .ph = { { 300, 60, 20, 0 }, { 500, 120, 0, 0 } } } },
@@ -211,6 +264,14 @@ static double rate_at(const struct group_spec *g, struct gstate *st, double t)
 
 	if (g->shape == SWING)
 		r *= 1 + 0.6 * sin(2 * M_PI * t / 1800);
+	if (g->shape == OFFICE) {
+		double h = fmod(t / 3600 + g->tod0, 24), night = g->pps / 15;
+
+		r = h < 7.5 || h >= 18.5 ? night
+		    : h < 8		 ? night + (g->pps - night) * (h - 7.5) * 2
+		    : h < 18		 ? g->pps
+					 : g->pps - (g->pps - night) * (h - 18) * 2;
+	}
 	if (g->shape == BURSTY) {
 		/* Level shifts of up to +-25%, each lasting 5 to 20 s. */
 		if (t >= st->burst_until) {
@@ -414,6 +475,7 @@ struct found {
 	bool start;
 	double t; /* seconds since capture start */
 	bool matched;
+	bool relearned;
 };
 
 /*
@@ -463,6 +525,7 @@ static int read_events(const struct scenario *s, FILE *in, struct found *out, in
 		out[n].start = !strcmp(state, "start");
 		out[n].t = t - T0;
 		out[n].matched = false;
+		out[n].relearned = strstr(line, "\"reason\":\"relearned\"") != NULL;
 		n++;
 	}
 	return n;
@@ -480,12 +543,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pweval PREFIXWATCH WORKDIR [SCENARIO...]\n");
 		return 2;
 	}
-	printf("1..%zu\n", (argc > 3 ? (size_t)(argc - 3) : sizeof(scenarios) / sizeof(scenarios[0])) + 1);
-	printf("# %-24s %8s %8s %5s %5s  %s\n", "scenario", "frames", "expected", "found", "false",
+	{
+		size_t plan = 1;
+
+		for (size_t si = 0; si < sizeof(scenarios) / sizeof(scenarios[0]); si++) {
+			bool want = argc <= 3;
+
+			for (int a = 3; a < argc; a++)
+				if (!strcmp(argv[a], scenarios[si].name))
+					want = true;
+			if (want)
+				plan += scenarios[si].seeds > 1 ? (size_t)scenarios[si].seeds : 1;
+		}
+		printf("1..%zu\n", plan);
+	}
+	printf("# %-28s %8s %8s %5s %5s  %s\n", "scenario", "frames", "expected", "found", "false",
 	       "delays in intervals (start/end)");
-	for (size_t si = 0; si < sizeof(scenarios) / sizeof(scenarios[0]); si++) {
+	for (size_t run = 0; run < 64 * sizeof(scenarios) / sizeof(scenarios[0]); run++) {
+		size_t si = run / 64;
+		int sd = (int)(run % 64);
 		const struct scenario *s = &scenarios[si];
-		char cap[512], cfg[512], cmd[2048], delays[512] = "";
+		char cap[512], cfg[512], cmd[2048], delays[512] = "", label[64];
 		struct found found[256];
 		int nf, nexp = 0, nfalse = 0, nmissed = 0, nfound = 0;
 		size_t off = 0;
@@ -496,29 +574,34 @@ int main(int argc, char **argv)
 		for (int a = 3; a < argc; a++)
 			if (!strcmp(argv[a], s->name))
 				want = true;
-		if (!want)
+		if (!want || sd >= (s->seeds > 1 ? s->seeds : 1))
 			continue;
+		if (s->seeds > 1)
+			snprintf(label, sizeof(label), "%s/s%d", s->name, sd + 1);
+		else
+			snprintf(label, sizeof(label), "%s", s->name);
 		snprintf(cap, sizeof(cap), "%s/%s.pcap", argv[2], s->name);
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", argv[2], s->name);
-		rng = (0x9e3779b97f4a7c15ULL + seed) ^ (si * 0x2545F4914F6CDD1DULL);
+		rng = (0x9e3779b97f4a7c15ULL + seed + (uint64_t)sd * 0x632BE59BD9B4E019ULL) ^
+		      (si * 0x2545F4914F6CDD1DULL);
 		if (s->attack.file) {
 			struct attack_frames probe = { 0 };
 			int r = load_attack(&s->attack, &probe);
 
 			free(probe.f);
 			if (r == 0 && !(getenv("CI") && !strcmp(getenv("CI"), "true"))) {
-				printf("ok %d - %s # SKIP %s not present (shared data)\n", ++tap, s->name,
+				printf("ok %d - %s # SKIP %s not present (shared data)\n", ++tap, label,
 				       s->attack.file);
 				continue;
 			}
 			if (r != 1) {
-				printf("not ok %d - %s: cannot read %s\n", ++tap, s->name, s->attack.file);
+				printf("not ok %d - %s: cannot read %s\n", ++tap, label, s->attack.file);
 				all_ok = false;
 				continue;
 			}
 		}
 		if (write_capture(s, cap, &frames) || write_config(s, cfg)) {
-			printf("not ok %d - %s: cannot write the capture\n", ++tap, s->name);
+			printf("not ok %d - %s: cannot write the capture\n", ++tap, label);
 			all_ok = false;
 			continue;
 		}
@@ -527,11 +610,16 @@ int main(int argc, char **argv)
 		p = popen(cmd, "r");
 		nf = p ? read_events(s, p, found, 256) : 0;
 		if (!p || pclose(p) != 0) {
-			printf("not ok %d - %s: replay failed (see %s.summary)\n", ++tap, s->name, cap);
+			printf("not ok %d - %s: replay failed (see %s.summary)\n", ++tap, label, cap);
 			all_ok = false;
 			continue;
 		}
 		unlink(cap);
+		if (getenv("PWEVAL_VERBOSE"))
+			for (int i = 0; i < nf; i++)
+				printf("#   %s: group %d %s %s at %.2f s%s\n", label, found[i].g,
+				       kind_names[found[i].kind], found[i].start ? "start" : "end",
+				       found[i].t, found[i].relearned ? " (relearned)" : "");
 		if (s->benign)
 			benign_seconds += s->duration;
 		for (int e = 0; e < MAX_EXPECT && (e == 0 || s->exp[e].max_delay > 0); e++) {
@@ -574,7 +662,8 @@ int main(int argc, char **argv)
 						found[i].matched = true;
 						break;
 					}
-				if (end < 0 || interval_delay(found[end].t, x->end) > x->max_end_delay) {
+				if (end < 0 || interval_delay(found[end].t, x->end) > x->max_end_delay ||
+				    found[end].relearned != x->relearned) {
 					ok = false;
 					off += (size_t)snprintf(delays + off, sizeof(delays) - off,
 								"/end-late");
@@ -611,7 +700,7 @@ int main(int argc, char **argv)
 		total_false += nfalse;
 		total_missed += nmissed;
 		all_ok = all_ok && ok;
-		printf("%s %d - %-24s %8ld %8d %5d %5d %s\n", ok ? "ok" : "not ok", ++tap, s->name,
+		printf("%s %d - %-28s %8ld %8d %5d %5d %s\n", ok ? "ok" : "not ok", ++tap, label,
 		       frames, nexp, nfound, nfalse, delays[0] ? delays : " -");
 	}
 	printf("%s %d - total: %d expected, %d found, %d missed, %d false alarms; %.0f s of benign traffic\n",

@@ -741,6 +741,19 @@ static void test_event_json(void **state)
 		"\"kind\":\"loss\",\"state\":\"end\",\"pps\":0,\"bps\":0,\"baseline_pps\":2,"
 		"\"baseline_bps\":8000}");
 
+	/* Issue 9: an end by relearning says so ("reason"); a start never carries one. */
+	it.per_prefix = false;
+	ev.reason = PW_REASON_RELEARNED;
+	json_of(&it, &ev,
+		"{\"time\":1419206400.250,\"group\":\"kp\",\"kind\":\"loss\",\"state\":\"end\","
+		"\"reason\":\"relearned\",\"pps\":0,\"bps\":0,\"baseline_pps\":2,"
+		"\"baseline_bps\":8000}");
+	ev.start = true;
+	json_of(&it, &ev,
+		"{\"time\":1419206400.250,\"group\":\"kp\",\"kind\":\"loss\",\"state\":\"start\","
+		"\"pps\":0,\"bps\":0,\"baseline_pps\":2,\"baseline_bps\":8000}");
+	it.per_prefix = true;
+
 	/* IPv6, unstable; no NaN or Infinity in JSON: they become 0. */
 	it.prefix = P(PB);
 	ev = (struct pw_event){ .kind = PW_ALARM_UNSTABLE,
