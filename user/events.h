@@ -20,10 +20,10 @@ struct pw_events {
 	FILE *out;	 /* stdout or the event_log file */
 	char on_event[4096];
 	struct {
-		int pid;	  /* the program, leader of its own session and group */
-		double deadline;  /* monotonic seconds: its group is killed then */
-		bool exited;	  /* the program was reaped; the slot waits for its group */
-		bool killed;	  /* its group was sent SIGKILL */
+		int pid;	 /* the program, leader of its own session and group */
+		double deadline; /* monotonic seconds: its group is killed then */
+		bool exited;	 /* the program was reaped; the slot waits for its group */
+		bool killed;	 /* its group was sent SIGKILL */
 	} running[PW_ON_EVENT_MAX];
 	unsigned long dropped;
 };

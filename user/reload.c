@@ -14,8 +14,7 @@
 #include "log.h"
 #include "reload.h"
 
-static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *err,
-		       size_t errlen)
+static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *err, size_t errlen)
 {
 	size_t v4, v6;
 
