@@ -55,6 +55,12 @@ static int src_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, 
 	return pw_bpf_set_prefixes(ctx, pfx, ids, n);
 }
 
+static double src_clock(void *ctx)
+{
+	(void)ctx;
+	return pw_mono_now();
+}
+
 /* bpffs must be mounted where the pins go; mount it at /sys/fs/bpf when it is not. */
 static int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
 {
@@ -329,7 +335,8 @@ int pw_cmd_run(struct pw_cli *c)
 	src = (struct pw_source){ .ctx = d.bpf,
 				  .max_ids = pw_bpf_max_ids(d.bpf),
 				  .read_counters = src_read,
-				  .set_prefixes = src_set };
+				  .set_prefixes = src_set,
+				  .clock = src_clock };
 	if (pw_poller_init(&d.pl, &src)) {
 		pw_err("out of memory");
 		goto out_unpin;

@@ -133,15 +133,20 @@ static int read_raw(struct pw_poller *pl)
 	return pl->src.read_counters(pl->src.ctx, pl->id_hi, pl->raw);
 }
 
-static void set_rate(struct pw_rate *r, const struct pw_counter *now, const struct pw_counter *prev,
-		     double dt)
+/* The rate from (@from, @from_t) to (@cur, @now); the next one starts where this ends. */
+static void set_rate(struct pw_rate *r, struct pw_counter *from, double *from_t,
+		     const struct pw_counter *cur, double now)
 {
+	double dt = *from_t > 0 ? now - *from_t : 0;
+
 	if (dt <= 0) {
 		r->pps = r->bps = 0;
-		return;
+	} else {
+		r->pps = (double)(cur->packets - from->packets) / dt;
+		r->bps = (double)(cur->bytes - from->bytes) * 8.0 / dt;
 	}
-	r->pps = (double)(now->packets - prev->packets) / dt;
-	r->bps = (double)(now->bytes - prev->bytes) * 8.0 / dt;
+	*from = *cur;
+	*from_t = now;
 }
 
 int pw_poller_poll(struct pw_poller *pl, double now)
@@ -163,12 +168,16 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 	err = compute(pl, inp, ing);
 	if (!err) {
 		for (size_t i = 0; i < pl->n; i++) {
-			set_rate(&pl->p[i].rate, &inp[i], &pl->p[i].in, dt);
-			pl->p[i].in = inp[i];
+			struct pw_pentry *e = &pl->p[i];
+
+			set_rate(&e->rate, &e->from, &e->from_t, &inp[i], now);
+			e->in = inp[i];
 		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
-			set_rate(&pl->g[g].rate, &ing[g], &pl->g[g].in, dt);
-			pl->g[g].in = ing[g];
+			struct pw_gview *gv = &pl->g[g];
+
+			set_rate(&gv->rate, &gv->from, &gv->from_t, &ing[g], now);
+			gv->in = ing[g];
 		}
 		pl->last_dt = dt;
 		pl->last_poll = now;
@@ -178,7 +187,6 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 	return err;
 }
 
-/* Build the sorted distinct prefix list and the group views of @cfg. */
 static int build_view(const struct pw_config *cfg, struct pw_pentry **pout, size_t *nout,
 		      struct pw_gview **gout)
 {
@@ -295,6 +303,8 @@ static int assign_ids(struct pw_poller *pl, struct reload *r)
 			r->np[i].id = pl->p[o].id;
 			r->np[i].in = pl->p[o].in;
 			r->np[i].rate = pl->p[o].rate;
+			r->np[i].from = pl->p[o].from;
+			r->np[i].from_t = pl->p[o].from_t;
 			taken[r->np[i].id] = 1;
 		}
 	}
@@ -457,9 +467,15 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 	for (size_t i = 0; i < cfg->n_groups; i++) {
 		r->ng[i].offset.packets = r->ng[i].offset.bytes = 0;
 		r->ng[i].in.packets = r->ng[i].in.bytes = UINT64_MAX; /* marks a new group */
-		for (size_t j = 0; j < pl->n_groups; j++)
-			if (!strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
-				r->ng[i].in = pl->g[j].in;
+		for (size_t j = 0; j < pl->n_groups; j++) {
+			if (strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
+				continue;
+			/* Continued by the offset, so its rate goes on from the last poll. */
+			r->ng[i].in = pl->g[j].in;
+			r->ng[i].rate = pl->g[j].rate;
+			r->ng[i].from = pl->g[j].from;
+			r->ng[i].from_t = pl->g[j].from_t;
+		}
 	}
 	free_view(pl->p, pl->g, pl->n_groups);
 	if (pl->have_cfg)
@@ -480,16 +496,22 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 
 /*
  * Counts under the new set, so the next rate compares like with like; a group that
- * stays gets the offset that continues it from its old count.
+ * stays gets the offset that continues it from its old count. A new prefix or group
+ * starts its first rate at the flip, @t_flip.
  */
-static void recount(struct pw_poller *pl)
+static void recount(struct pw_poller *pl, const bool *fresh, double t_flip)
 {
 	struct pw_counter *inp = malloc((pl->n + 1) * sizeof(*inp));
 	struct pw_counter *ing = malloc((pl->n_groups + 1) * sizeof(*ing));
 
 	if (inp && ing && compute(pl, inp, ing) == 0) {
-		for (size_t i = 0; i < pl->n; i++)
+		for (size_t i = 0; i < pl->n; i++) {
 			pl->p[i].in = inp[i];
+			if (fresh[i]) {
+				pl->p[i].from = inp[i];
+				pl->p[i].from_t = t_flip;
+			}
+		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
 			struct pw_gview *gv = &pl->g[g];
 
@@ -497,7 +519,8 @@ static void recount(struct pw_poller *pl)
 				gv->offset.packets = gv->in.packets - ing[g].packets;
 				gv->offset.bytes = gv->in.bytes - ing[g].bytes;
 			} else {
-				gv->in = ing[g];
+				gv->in = gv->from = ing[g];
+				gv->from_t = t_flip;
 			}
 		}
 	}
@@ -508,14 +531,15 @@ static void recount(struct pw_poller *pl)
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 {
 	struct reload r = { 0 };
+	double t_flip;
 	int err;
 
-	/* Settle the counts under the old set. */
-	if (pl->have_cfg) {
-		err = pw_poller_poll(pl, now);
-		if (err)
-			return err;
-	}
+	/*
+	 * No poll to settle the old set first: the rates would then start at this poll, after
+	 * loading the config, and what arrives until the flip would be in no rate. The counts
+	 * are settled at the flip (write_tables, settle_old); the rates go on from the last
+	 * poll.
+	 */
 	err = build_view(cfg, &r.np, &r.nn, &r.ng);
 	if (err)
 		return err;
@@ -537,10 +561,11 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	if (err)
 		goto out;
 	/* From here the new set is live: nothing may fail any more. */
+	t_flip = pl->src.clock ? pl->src.clock(pl->src.ctx) : now;
 	settle_old(pl, &r);
 	carry_counts(pl, &r);
 	swap_view(pl, &r, cfg);
-	recount(pl);
+	recount(pl, r.fresh, t_flip);
 	if (!pl->last_poll)
 		pl->last_poll = now;
 out:
