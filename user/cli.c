@@ -23,7 +23,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage:\n"
 		"  prefixwatch run   -c FILE [-i IFACE]... [-m auto|native|skb] [-l HOST:PORT]\n"
-		"                    [--interval SECONDS] [--pin-dir DIR] [-v]\n"
+		"                    [--interval SECONDS] [--pin-dir DIR] [--state-dir DIR] [-v]\n"
 		"  prefixwatch check -c FILE\n"
 		"  prefixwatch replay -c FILE CAPTURE\n"
 		"  prefixwatch --help | --version\n"
@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"                         (default %s)\n"
 		"      --interval SECS    seconds between polls, 0.1 to 60 (default 1)\n"
 		"      --pin-dir DIR      where maps are pinned (default %s)\n"
+		"      --state-dir DIR    where the detectors' state is kept across restarts,\n"
+		"                         or 'off' (default %s)\n"
 		"  -v, --verbose          debug logging, with libbpf's and libxdp's warnings;\n"
 		"                         twice: all of their messages too\n"
 		"  -h, --help             this text\n"
@@ -55,7 +57,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime failure (cannot load, attach, listen, ...),\n"
 		"2 bad usage or invalid config. Config errors are printed as file:line: reason.\n",
-		PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR);
+		PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR, PW_DEFAULT_STATE_DIR);
 }
 
 int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
@@ -67,6 +69,7 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -111,6 +114,9 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 			break;
 		case 'P':
 			c->pin_dir = optarg;
+			break;
+		case 'S':
+			c->state_dir = optarg;
 			break;
 		case 'v':
 			c->verbose++;
@@ -192,6 +198,18 @@ int pw_load_config(const struct pw_cli *c, struct pw_config *cfg, char *err, siz
 		}
 		snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), "%s", c->pin_dir);
 	}
+	if (c->state_dir) {
+		if (!strcmp(c->state_dir, "off")) {
+			cfg->state_dir[0] = '\0';
+		} else if (c->state_dir[0] != '/' ||
+			   strlen(c->state_dir) >= sizeof(cfg->state_dir) - 32) {
+			snprintf(err, errlen, "--state-dir %s: give an absolute path or off",
+				 c->state_dir);
+			goto bad;
+		} else {
+			snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", c->state_dir);
+		}
+	}
 	return 0;
 bad:
 	pw_config_free(cfg);
@@ -214,8 +232,9 @@ int pw_cmd_check(const struct pw_cli *c)
 	for (size_t i = 0; i < cfg.n_ifaces; i++)
 		printf("%s%s", i ? " " : " (", cfg.ifaces[i]);
 	printf("%s\n", cfg.n_ifaces ? ")" : "");
-	printf("  mode: %s, interval: %gs, listen: %s, pin_dir: %s\n", pw_mode_name(cfg.mode),
-	       cfg.interval, cfg.listen[0] ? cfg.listen : "off", cfg.pin_dir);
+	printf("  mode: %s, interval: %gs, listen: %s, pin_dir: %s, state_dir: %s\n",
+	       pw_mode_name(cfg.mode), cfg.interval, cfg.listen[0] ? cfg.listen : "off",
+	       cfg.pin_dir, cfg.state_dir[0] ? cfg.state_dir : "off");
 	printf("  groups: %zu, distinct prefixes: %zu IPv4, %zu IPv6\n", cfg.n_groups, v4, v6);
 	for (size_t i = 0; i < cfg.n_groups; i++)
 		printf("    %-20s %zu prefixes%s\n", cfg.groups[i].name, cfg.groups[i].n_prefixes,
