@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -1039,6 +1040,80 @@ static void test_switch_under_traffic(void **state)
 	free(after);
 }
 
+/* ---- interface counters ---- */
+
+/* Run @n copies of @f as if received on @ifindex (which must exist in this namespace). */
+static void run_on(const struct frame *f, uint32_t ifindex, int n)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)f->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->data, .data_size_in = (uint32_t)f->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = (uint32_t)n);
+
+	if (bpf_prog_test_run_opts(pw_bpf_prog_fd(bpf), &o))
+		fail_msg("run on ifindex %u: %s", ifindex, strerror(errno));
+	assert_int_equal(o.retval, XDP_PASS);
+}
+
+/*
+ * Frames are counted per ingress interface, below PW_IFACE_SLOTS in an array slot, from it
+ * on in a hash: both sides of the boundary and far beyond it, on veth devices created
+ * with those indexes in a network namespace of this test's own (it goes with the test).
+ */
+static void test_iface_counters(void **state)
+{
+	static const uint32_t idx[] = { 7, PW_IFACE_SLOTS - 1, PW_IFACE_SLOTS, PW_IFACE_SLOTS + 1,
+					100000 };
+	static struct frame f;
+	struct pw_counter c;
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	char cmd[256];
+
+	(void)state;
+	assert_true(home >= 0);
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add pwt%u index %u type veth peer name pwp%u index %zu && "
+			 "ip link set pwt%u up",
+			 idx[i], idx[i], idx[i], 200000 + i, idx[i]);
+		if (system(cmd)) {
+			setns(home, CLONE_NEWNET);
+			close(home);
+			fail_msg("cannot create a veth device of index %u", idx[i]);
+		}
+	}
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "198.51.100.1", 5, 0);
+	frame_pad(&f, 100);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		const uint32_t ifindex = idx[i];
+
+		assert_int_equal(pw_bpf_iface_add(bpf, ifindex), 0);
+		run_on(&f, ifindex, (int)i + 3);
+	}
+	/* each counted its own frames, and only those */
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		assert_int_equal(pw_bpf_iface_read(bpf, idx[i], &c), 0);
+		if (c.packets != i + 3 || c.bytes != (i + 3) * f.len)
+			fail_msg("ifindex %u: %llu packets, %llu bytes; expected %zu and %zu", idx[i],
+				 (unsigned long long)c.packets, (unsigned long long)c.bytes, i + 3,
+				 (i + 3) * f.len);
+	}
+	/* added again: from zero; removed (beyond the array): gone, and frames there pass */
+	assert_int_equal(pw_bpf_iface_add(bpf, PW_IFACE_SLOTS), 0);
+	assert_int_equal(pw_bpf_iface_read(bpf, PW_IFACE_SLOTS, &c), 0);
+	assert_int_equal(c.packets, 0);
+	assert_int_equal(pw_bpf_iface_del(bpf, 100000), 0);
+	assert_int_equal(pw_bpf_iface_read(bpf, 100000, &c), -ENOENT);
+	run_on(&f, 100000, 2);
+	assert_int_equal(pw_bpf_iface_read(bpf, PW_IFACE_SLOTS + 1, &c), 0);
+	assert_int_equal(c.packets, 6);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+		pw_bpf_iface_del(bpf, idx[i]);
+	assert_int_equal(setns(home, CLONE_NEWNET), 0);
+	close(home);
+}
+
 /* ---- the loader around the tables: pins ---- */
 
 static char pin_dir[128], pin_block[256];
@@ -1143,6 +1218,7 @@ int main(void)
 	const struct CMUnitTest loader[] = {
 		cmocka_unit_test(test_pin_all_or_nothing),
 		cmocka_unit_test(test_switch_under_traffic),
+		cmocka_unit_test(test_iface_counters),
 	};
 	int failed;
 
