@@ -43,6 +43,7 @@ TEST_TIMEOUT=${PW_TEST_TIMEOUT:-300}
 
 passed=0 failed=0 skipped=0
 failures=()
+timings=()
 
 # The bpffs entries the tests make (lib.sh's pin dirs /sys/fs/bpf/pwt-PID, the BPF tests'
 # /sys/fs/bpf/prefixwatch-test-PID): a test must leave none behind, even when it fails.
@@ -68,6 +69,7 @@ run_one() { # name command...
 	mkdir -p "$(dirname "$log")"
 	printf '== %s\n' "$name"
 	pins_before=$(pins)
+	t0=$SECONDS
 	if [ -n "$SAN_DIR" ]; then
 		mkdir -p "$SAN_DIR/$name"
 		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$SAN_DIR/$name/asan \
@@ -77,6 +79,7 @@ run_one() { # name command...
 		CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
 	fi
 	rc=$?
+	timings+=("$((SECONDS - t0)) $name")
 	left=$(comm -13 <(echo "$pins_before") <(pins) | tr '\n' ' ')
 	local san=
 	if [ -n "$SAN_DIR" ] && [ -n "$(ls -A "$SAN_DIR/$name")" ]; then
@@ -134,6 +137,8 @@ if [ "$LAYER" = all ] || [ "$LAYER" = e2e ]; then
 fi
 
 echo
+# The slowest tests, so a run that grows shows where its time went.
+printf '%s\n' "${timings[@]}" | sort -rn | head -8 | awk '{ printf "slowest: %4d s  %s\n", $1, $2 }'
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failing: ${failures[*]} (logs in $LOGS/)"
 fi

@@ -550,14 +550,15 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	r.fresh = calloc(r.nn + 1, sizeof(*r.fresh));
 	r.reuses = calloc(r.nn + 1, sizeof(*r.reuses));
 	r.gone = calloc(pl->n + 1, sizeof(*r.gone));
-	r.before = calloc(pl->src.max_ids + 1, sizeof(*r.before));
-	if (!r.fresh || !r.reuses || !r.gone || !r.before) {
+	if (!r.fresh || !r.reuses || !r.gone) {
 		err = -ENOMEM;
 		goto out;
 	}
 	err = assign_ids(pl, &r);
-	if (!err)
-		err = write_tables(pl, &r);
+	if (err)
+		goto out;
+	r.before = calloc(pl->id_hi + 1, sizeof(*r.before));
+	err = r.before ? write_tables(pl, &r) : -ENOMEM;
 	if (err)
 		goto out;
 	/* From here the new set is live: nothing may fail any more. */

@@ -19,8 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -744,6 +750,370 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- the table switch under traffic ---- */
+
+#define SWITCH_RELOADS 200 /* at least; then on until SWITCH_OVERLAPS reloads met a slow run */
+#define SWITCH_OVERLAPS 20
+#define SWITCH_RELOADS_MAX 20000
+#define SWITCH_REPEAT 256
+#define SLOW_LOOPS 160000 /* a slow reader's spin: within the verifier's 1M instructions */
+#define SLOW_RUNS_MAX 100000
+#define SWITCH_FILL 48 /* filler /128s around the target, their number varying per reload */
+
+struct switch_reader {
+	pthread_t thread;
+	const struct frame *f;
+	atomic_bool *stop;
+	uint64_t frames; /* run and passed */
+	int err;	 /* errno of a refused run, or -1 for a verdict other than XDP_PASS */
+};
+
+/* Run the real program on the frame, @SWITCH_REPEAT times a call, until told to stop. */
+static void *switch_reader_main(void *arg)
+{
+	struct switch_reader *r = arg;
+
+	while (!atomic_load(r->stop)) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f->data,
+			    .data_size_in = (uint32_t)r->f->len, .repeat = SWITCH_REPEAT);
+
+		if (bpf_prog_test_run_opts(pw_bpf_prog_fd(bpf), &o)) {
+			r->err = errno;
+			break;
+		}
+		if (o.retval != XDP_PASS) {
+			r->err = -1;
+			break;
+		}
+		r->frames += SWITCH_REPEAT;
+	}
+	return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A slow reader: an XDP program that spins SLOW_LOOPS times before passing the frame,
+ * standing for a packet whose match is interrupted or preempted. Like every XDP program
+ * it runs inside an RCU read-side section, the one the switch must wait for. Each run
+ * logs when it started and ended.
+ */
+struct slow_run {
+	uint64_t start, end; /* as the program itself read the clock */
+};
+
+struct slow_reader {
+	pthread_t thread;
+	int prog_fd;
+	const struct frame *f;
+	atomic_bool *stop;
+	struct slow_run *runs;
+	atomic_size_t n;
+	atomic_bool in_run; /* set just before a run's call, cleared after */
+	int err;
+};
+
+static int load_slow_reader(void)
+{
+	/*
+	 * r7 = bpf_ktime_get_ns(); spin (two dependent 64-bit divisions an iteration, the
+	 * slowest plain instruction); write r7 and bpf_ktime_get_ns() into the frame's first
+	 * 16 bytes (its run's start and end on CLOCK_MONOTONIC); pass.
+	 */
+	const struct bpf_insn spin[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_6, .src_reg = BPF_REG_1 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ktime_get_ns },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_7, .src_reg = BPF_REG_0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_8, .imm = SLOW_LOOPS },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_9, .imm = 0x7fffffff },
+		{ .code = BPF_ALU64 | BPF_DIV | BPF_K, .dst_reg = BPF_REG_9, .imm = 3 },
+		{ .code = BPF_ALU64 | BPF_OR | BPF_K, .dst_reg = BPF_REG_9, .imm = 0x40000000 },
+		{ .code = BPF_ALU64 | BPF_DIV | BPF_K, .dst_reg = BPF_REG_9, .imm = 3 },
+		{ .code = BPF_ALU64 | BPF_OR | BPF_K, .dst_reg = BPF_REG_9, .imm = 0x40000000 },
+		{ .code = BPF_ALU64 | BPF_SUB | BPF_K, .dst_reg = BPF_REG_8, .imm = 1 },
+		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = BPF_REG_8, .off = -6 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ktime_get_ns },
+		{ .code = BPF_LDX | BPF_W | BPF_MEM, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_6,
+		  .off = offsetof(struct xdp_md, data) },
+		{ .code = BPF_LDX | BPF_W | BPF_MEM, .dst_reg = BPF_REG_3, .src_reg = BPF_REG_6,
+		  .off = offsetof(struct xdp_md, data_end) },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_4, .src_reg = BPF_REG_2 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_4, .imm = 16 },
+		{ .code = BPF_JMP | BPF_JGT | BPF_X, .dst_reg = BPF_REG_4, .src_reg = BPF_REG_3,
+		  .off = 2 },
+		{ .code = BPF_STX | BPF_DW | BPF_MEM, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_7 },
+		{ .code = BPF_STX | BPF_DW | BPF_MEM, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_0,
+		  .off = 8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static char log[4096];
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log));
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "pw_slow_reader", "GPL", spin,
+			       sizeof(spin) / sizeof(spin[0]), &o);
+
+	if (fd < 0)
+		fail_msg("load the slow reader: %s\n%s", strerror(errno), log);
+	return fd;
+}
+
+static void *slow_reader_main(void *arg)
+{
+	struct slow_reader *r = arg;
+
+	while (!atomic_load(r->stop) && r->n < SLOW_RUNS_MAX) {
+		uint8_t out[FRAME_MAX];
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f->data,
+			    .data_size_in = (uint32_t)r->f->len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		atomic_store(&r->in_run, true);
+		if (bpf_prog_test_run_opts(r->prog_fd, &o)) {
+			r->err = errno;
+			break;
+		}
+		atomic_store(&r->in_run, false);
+		memcpy(&r->runs[atomic_load(&r->n)], out, sizeof(r->runs[0]));
+		atomic_fetch_add(&r->n, 1);
+	}
+	return NULL;
+}
+
+/*
+ * No frame is lost or miscounted across the double-buffered switch: threads run the real
+ * program (BPF_PROG_TEST_RUN, repeated) on frames to one address while this thread
+ * reloads the tables SWITCH_RELOADS times. The address's /128 is in every set, under id
+ * 0, 1 or 2 in turn, among a varying number of other /128s (so the trie's units move
+ * between reloads). Every frame must be counted exactly once, at ids 0..2: none
+ * unmatched, none at another prefix, none lost. Without the wait for readers after the
+ * switch, the next reload rewrites the table that a reader still walks, and frames go
+ * unmatched or astray.
+ */
+static void test_switch_under_traffic(void **state)
+{
+	const size_t n_max = 2 * SWITCH_FILL + 1;
+	struct pw_prefix *p = calloc(n_max, sizeof(*p)), *q = calloc(n_max, sizeof(*q));
+	uint32_t *ids = calloc(n_max, sizeof(*ids)), *qid = calloc(n_max, sizeof(*qid));
+	struct switch_reader rd;
+	struct slow_reader slow = { 0 };
+	uint64_t (*reload_at)[2] = calloc(SWITCH_RELOADS_MAX + 1, sizeof(*reload_at));
+	size_t checked = 0;
+	int k;
+	size_t overlaps = 0, unwaited = 0;
+	uint64_t slow_ns = 0;
+	struct pw_counter *before = calloc(n_max + 3, sizeof(*before));
+	struct pw_counter *after = calloc(n_max + 3, sizeof(*after));
+	struct pw_counter cls0[PW_CLASS_MAX], cls1[PW_CLASS_MAX];
+	uint64_t sent = 0, at_target = 0, elsewhere = 0, retired = 0, late = 0;
+	atomic_bool stop = false;
+	static struct frame f;
+	uint8_t x[16];
+
+	(void)state;
+	assert_true(p && q && ids && qid && before && after && reload_at);
+	inet_pton(AF_INET6, "2001:db8:5:7:9:b:d:f", x);
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6(&f, "2001:db8:5:7:9:b:d:f");
+	/* the fillers: /128s sharing the target's first 48 bits, on both sides of it */
+	for (size_t i = 0; i < 2 * SWITCH_FILL; i++) {
+		memcpy(p[i + 1].addr, x, 16);
+		p[i + 1].addr[6] = (uint8_t)(i < SWITCH_FILL ? i : 0x80 + i);
+		p[i + 1].addr[15] ^= (uint8_t)(rnd() | 1); /* never the target */
+		p[i + 1].family = AF_INET6;
+		p[i + 1].len = 128;
+	}
+	p[0] = mkpfx(AF_INET6, x, 128);
+	for (size_t i = 0; i < n_max; i++)
+		ids[i] = (uint32_t)i + 2; /* fillers at 3.., the target at 0, 1 or 2 */
+	assert_int_equal(pw_bpf_read_counters(bpf, (uint32_t)n_max + 3, before), 0);
+	assert_int_equal(pw_bpf_read_classes(bpf, cls0), 0);
+	ids[0] = 0;
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, ids, n_max), 0);
+	/* q, qid: the set of a reload is the target at q[skip], then the fillers after it */
+	memcpy(q, p, n_max * sizeof(*q));
+	memcpy(qid, ids, n_max * sizeof(*qid));
+
+	rd = (struct switch_reader){ .f = &f, .stop = &stop };
+	slow = (struct slow_reader){ .prog_fd = load_slow_reader(), .f = &f, .stop = &stop,
+				     .runs = calloc(SLOW_RUNS_MAX, sizeof(*slow.runs)) };
+	assert_non_null(slow.runs);
+	assert_int_equal(pthread_create(&rd.thread, NULL, switch_reader_main, &rd), 0);
+	assert_int_equal(pthread_create(&slow.thread, NULL, slow_reader_main, &slow), 0);
+	for (k = 1; k <= SWITCH_RELOADS_MAX && (k <= SWITCH_RELOADS || overlaps < SWITCH_OVERLAPS);
+	     k++) {
+		/* the target and a varying share of the fillers: the units move every time */
+		size_t skip = (size_t)(k * 7) % SWITCH_FILL;
+		int err;
+
+		q[skip] = p[0];
+		qid[skip] = (uint32_t)(k % 3);
+		/* aim at the middle of a slow run (whether it hit is worked out at the end) */
+		while (!atomic_load(&slow.in_run) && !slow.err)
+			sched_yield();
+		for (uint64_t t = mono_ns(); mono_ns() - t < 5000;)
+			;
+		reload_at[k][0] = mono_ns();
+		err = pw_bpf_set_prefixes(bpf, q + skip, qid + skip, n_max - skip);
+		reload_at[k][1] = mono_ns();
+		q[skip] = p[skip];
+		qid[skip] = ids[skip];
+		if (err) {
+			atomic_store(&stop, true);
+			fail_msg("reload %d: %s", k, strerror(-err));
+		}
+		/*
+		 * On return no frame is still being matched against the set before: the id
+		 * the target left (k - 1) % 3 must not move until it is given out again, two
+		 * reloads on. Read it now, check it after the next reload.
+		 */
+		if (k > 1 && counter_packets((uint32_t)((k + 1) % 3)) != retired)
+			late++;
+		retired = counter_packets((uint32_t)((k - 1) % 3));
+		/*
+		 * A slow run that began before a reload was called and ended after may have
+		 * read the old table: the reload must not return before it ended. Orderings of
+		 * one clock (CLOCK_MONOTONIC, which bpf_ktime_get_ns reads), no threshold.
+		 * Every reload called before a finished run ended is already logged.
+		 */
+		for (size_t n = atomic_load(&slow.n); checked < n; checked++) {
+			const struct slow_run *r = &slow.runs[checked];
+
+			for (int j = 1; j <= k; j++) {
+				if (r->start >= reload_at[j][0] || r->end <= reload_at[j][0])
+					continue;
+				overlaps++;
+				slow_ns = r->end - r->start;
+				if (reload_at[j][1] < r->end)
+					unwaited++;
+			}
+		}
+	}
+	atomic_store(&stop, true);
+	pthread_join(rd.thread, NULL);
+	pthread_join(slow.thread, NULL);
+	close(slow.prog_fd);
+	if (rd.err)
+		fail_msg("reader: %s", rd.err > 0 ? strerror(rd.err) : "a verdict other than XDP_PASS");
+	if (slow.err)
+		fail_msg("slow reader: %s", strerror(slow.err));
+	sent = rd.frames;
+	free(slow.runs);
+	free(reload_at);
+	assert_int_equal(pw_bpf_read_counters(bpf, (uint32_t)n_max + 3, after), 0);
+	assert_int_equal(pw_bpf_read_classes(bpf, cls1), 0);
+	for (uint32_t id = 0; id < n_max + 3; id++) {
+		uint64_t d = after[id].packets - before[id].packets;
+
+		if (id < 3)
+			at_target += d;
+		else
+			elsewhere += d;
+	}
+	printf("# %llu frames under %d reloads: %llu at the target, %llu elsewhere, %llu "
+	       "unmatched; %llu reloads returned before the frames under the old set were "
+	       "counted; %zu reloads during a slow reader (%.0f us), %zu of them returned before it "
+	       "ended\n",
+	       (unsigned long long)sent, k - 1, (unsigned long long)at_target,
+	       (unsigned long long)elsewhere,
+	       (unsigned long long)(cls1[PW_CLASS_UNMATCHED_V6].packets -
+				    cls0[PW_CLASS_UNMATCHED_V6].packets),
+	       (unsigned long long)late, overlaps, (double)slow_ns / 1e3, unwaited);
+	assert_true(sent > 0);
+	assert_int_equal(late, 0);
+	assert_true(overlaps > 0); /* else the slow reader proved nothing */
+	assert_int_equal(unwaited, 0);
+	assert_int_equal(cls1[PW_CLASS_UNMATCHED_V6].packets - cls0[PW_CLASS_UNMATCHED_V6].packets,
+			 0);
+	assert_int_equal(elsewhere, 0);
+	assert_int_equal(at_target, sent);
+	free(p);
+	free(q);
+	free(ids);
+	free(qid);
+	free(before);
+	free(after);
+}
+
+/* ---- interface counters ---- */
+
+/* Run @n copies of @f as if received on @ifindex (which must exist in this namespace). */
+static void run_on(const struct frame *f, uint32_t ifindex, int n)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)f->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->data, .data_size_in = (uint32_t)f->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = (uint32_t)n);
+
+	if (bpf_prog_test_run_opts(pw_bpf_prog_fd(bpf), &o))
+		fail_msg("run on ifindex %u: %s", ifindex, strerror(errno));
+	assert_int_equal(o.retval, XDP_PASS);
+}
+
+/*
+ * Frames are counted per ingress interface, below PW_IFACE_SLOTS in an array slot, from it
+ * on in a hash: both sides of the boundary and far beyond it, on veth devices created
+ * with those indexes in a network namespace of this test's own (it goes with the test).
+ */
+static void test_iface_counters(void **state)
+{
+	static const uint32_t idx[] = { 7, PW_IFACE_SLOTS - 1, PW_IFACE_SLOTS, PW_IFACE_SLOTS + 1,
+					100000 };
+	static struct frame f;
+	struct pw_counter c;
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	char cmd[256];
+
+	(void)state;
+	assert_true(home >= 0);
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add pwt%u index %u type veth peer name pwp%u index %zu && "
+			 "ip link set pwt%u up",
+			 idx[i], idx[i], idx[i], 200000 + i, idx[i]);
+		if (system(cmd)) {
+			setns(home, CLONE_NEWNET);
+			close(home);
+			fail_msg("cannot create a veth device of index %u", idx[i]);
+		}
+	}
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, "198.51.100.1", 5, 0);
+	frame_pad(&f, 100);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		const uint32_t ifindex = idx[i];
+
+		assert_int_equal(pw_bpf_iface_add(bpf, ifindex), 0);
+		run_on(&f, ifindex, (int)i + 3);
+	}
+	/* each counted its own frames, and only those */
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		assert_int_equal(pw_bpf_iface_read(bpf, idx[i], &c), 0);
+		if (c.packets != i + 3 || c.bytes != (i + 3) * f.len)
+			fail_msg("ifindex %u: %llu packets, %llu bytes; expected %zu and %zu", idx[i],
+				 (unsigned long long)c.packets, (unsigned long long)c.bytes, i + 3,
+				 (i + 3) * f.len);
+	}
+	/* added again: from zero; removed (beyond the array): gone, and frames there pass */
+	assert_int_equal(pw_bpf_iface_add(bpf, PW_IFACE_SLOTS), 0);
+	assert_int_equal(pw_bpf_iface_read(bpf, PW_IFACE_SLOTS, &c), 0);
+	assert_int_equal(c.packets, 0);
+	assert_int_equal(pw_bpf_iface_del(bpf, 100000), 0);
+	assert_int_equal(pw_bpf_iface_read(bpf, 100000, &c), -ENOENT);
+	run_on(&f, 100000, 2);
+	assert_int_equal(pw_bpf_iface_read(bpf, PW_IFACE_SLOTS + 1, &c), 0);
+	assert_int_equal(c.packets, 6);
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+		pw_bpf_iface_del(bpf, idx[i]);
+	assert_int_equal(setns(home, CLONE_NEWNET), 0);
+	close(home);
+}
+
 /* ---- the loader around the tables: pins ---- */
 
 static char pin_dir[128], pin_block[256];
@@ -847,6 +1217,8 @@ int main(void)
 	};
 	const struct CMUnitTest loader[] = {
 		cmocka_unit_test(test_pin_all_or_nothing),
+		cmocka_unit_test(test_switch_under_traffic),
+		cmocka_unit_test(test_iface_counters),
 	};
 	int failed;
 

@@ -25,7 +25,6 @@
 #include "log.h"
 #include "replay.h"
 
-
 static char tmp_dir[128];
 
 static void make_tmp_dir(void)
@@ -102,8 +101,8 @@ static void write_capture(const char *path, int snaplen, int n)
 	frame_ipv4(&f, "10.1.2.3", 5, 0);
 	frame_pad(&f, 1000);
 	for (int i = 0; i < n; i++) {
-		struct pcap_pkthdr h = { .ts = { .tv_sec = 1000 + i / 10, .tv_usec = i % 10 },
-					 .len = (bpf_u_int32)f.len };
+		struct pcap_pkthdr h = {.ts = {.tv_sec = 1000 + i / 10, .tv_usec = i % 10},
+					.len = (bpf_u_int32)f.len};
 
 		h.caplen = h.len < (bpf_u_int32)snaplen ? h.len : (bpf_u_int32)snaplen;
 		pcap_dump((u_char *)d, &h, f.data);
@@ -166,7 +165,7 @@ static void write_frames_to(const char *path, const struct pw_prefix *p, size_t 
 	d = pcap_dump_open(dead, path);
 	assert_non_null(d);
 	for (size_t i = 0; i < n; i++) {
-		struct pcap_pkthdr h = { .ts = { .tv_sec = 1000, .tv_usec = (long)i } };
+		struct pcap_pkthdr h = {.ts = {.tv_sec = 1000, .tv_usec = (long)i}};
 		char txt[PW_PREFIX_STRLEN];
 		struct frame f;
 

@@ -201,10 +201,16 @@ static const struct scenario scenarios[] = {
 	{ "lasting-rise-5x", 6000, false,
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20), .ph = { { 600, 1e9, 5, 0 } } } },
 	  { RELEARNX(0, FLOOD, 600, 2) }, .seeds = 3 },
+	/*
+	 * At 15% of 20 pps (3 packets a second) each interval adds on average 7.9 to the loss
+	 * CUSUM (sd 6.8) against h = 13.8: the delay is 2 intervals typically, but 3 is
+	 * exceeded by 15% of runs and 10 by 0.02% (simulated from the formula in detector.c);
+	 * the bound is that tail, not a figure tuned to the seeds.
+	 */
 	{ "lasting-fall-85pct", 6000, false,
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20),
 	      .ph = { { 600, 1e9, 0.15, 0 } } } },
-	  { RELEARNX(0, LOSS, 600, 3) }, .seeds = 3 },
+	  { RELEARNX(0, LOSS, 600, 10) }, .seeds = 3 },
 	/* Nine hours dark at 20 pps (another group keeps the capture going): one alarm. */
 	{ "blackout-9h", 36000, false,
 	  { { G("kp", "175.45.176.0/22", "175.45.176.10", 20),

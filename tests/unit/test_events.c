@@ -238,6 +238,10 @@ static void test_child_environment(void **state)
 	/* The event on stdin, then the status lines. */
 	assert_memory_equal(text, SAMPLE_JSON, strlen(SAMPLE_JSON));
 	p = text + strlen(SAMPLE_JSON);
+	/* What the program saw, for the log when one of the lines below fails. */
+	if (!strstr(p, "CapEff:\t0000000000000000\n") || !strstr(p, "SigBlk:\t0000000000000000\n") ||
+	    !strstr(p, "SigIgn:\t0000000000000000\n"))
+		print_message("# the program saw:\n%s\n", p);
 	assert_non_null(strstr(p, "CapEff:\t0000000000000000\n"));
 	assert_non_null(strstr(p, "SigBlk:\t0000000000000000\n"));
 	assert_non_null(strstr(p, "SigIgn:\t0000000000000000\n"));

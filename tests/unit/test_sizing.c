@@ -21,11 +21,10 @@
 #include "loader.h"
 #include "prefix.h"
 
-#define L1_UNITS_16 4096U  /* 2^16 entries, 16 a unit */
+#define L1_UNITS_16 4096U    /* 2^16 entries, 16 a unit */
 #define L1_UNITS_24 1048576U /* 2^24 entries */
 
-static struct pw_prefix P(const char *s)
-{
+static struct pw_prefix P(const char *s) {
 	struct pw_prefix p;
 	char err[256];
 
@@ -35,7 +34,8 @@ static struct pw_prefix P(const char *s)
 }
 
 /* Units of the prefixes given as text (sorted here), under a first level of @l1. */
-static uint64_t units_of(unsigned int l1, const char *const *text, size_t n)
+static uint64_t
+units_of(unsigned int l1, const char *const *text, size_t n)
 {
 	struct pw_prefix p[16];
 
@@ -46,9 +46,9 @@ static uint64_t units_of(unsigned int l1, const char *const *text, size_t n)
 	return pw_bpf_units(p, n, l1);
 }
 
-#define UNITS(l1, ...)                                                                  \
-	units_of(l1, (const char *const[]){ __VA_ARGS__ },                              \
-		 sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+#define UNITS(l1, ...)                                   \
+	units_of(l1, (const char *const[]){__VA_ARGS__}, \
+		 sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /*
  * A prefix of length L takes one unit under each level boundary off = l1, l1+4, ... with
@@ -216,7 +216,8 @@ static void test_size_random_hosts(void **state)
 		assert_true(o.units_v4 >= need4);
 		assert_true(o.units_v6 >= need6);
 		if (grow) {
-			assert_true(o.units_v6 >= 2 * need6 || o.units_v6 == pw_bpf_max_units(AF_INET6));
+			assert_true(o.units_v6 >= 2 * need6 ||
+				    o.units_v6 == pw_bpf_max_units(AF_INET6));
 			assert_int_equal(o.max_v6, 65536);
 		} else {
 			assert_int_equal(o.units_v6, need6);
