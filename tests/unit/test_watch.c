@@ -584,6 +584,31 @@ static void test_sync_carries_many(void **state)
 }
 
 /*
+ * A late poll (a stalled machine, a long reload) is one longer interval: 5 s of traffic at
+ * the usual rates, polled 5 s after the last poll, is the usual rate over 5 s, not a 5x
+ * burst, and the detectors' clock moves on by 5 s.
+ */
+static void test_late_poll(void **state)
+{
+	double age;
+	struct fx x;
+
+	(void)state;
+	fx_start(&x);
+	quiet_ticks(&x, 40, 100, 70, 50, 0);
+	age = x.w.items[0].det.age;
+	x.now += 4; /* tick() adds the fifth second */
+	tick(&x, 500, 350, 250, 0);
+	assert_int_equal(x.n_rec, 0);
+	assert_dbl(x.pl.last_dt, 5);
+	assert_dbl(x.pl.g[0].rate.pps, 170);
+	assert_dbl(x.w.items[0].det.age, age + 5);
+	assert_dbl(x.w.items[0].det.last_pps, 170);
+	quiet_ticks(&x, 5, 100, 70, 50, 0);
+	fx_end(&x);
+}
+
+/*
  * The wall clock stepped by an hour (NTP) while the detectors run: the monotonic clock
  * (the poll times) goes on by one second a tick. The same traffic (three short outages
  * of "other", then quiet) must give the same events at the same ticks, only stamped
@@ -1007,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_sync_restarts_changed),
 		cmocka_unit_test(test_sync_removed),
 		cmocka_unit_test(test_sync_carries_many),
+		cmocka_unit_test(test_late_poll),
 		cmocka_unit_test(test_wall_clock_step),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_values),
