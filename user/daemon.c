@@ -238,7 +238,7 @@ static void load_state(struct pw_daemon *d)
 
 	d->next_save = pw_mono_now() + save_period(d);
 	if (!dir[0]) {
-		pw_info("state_dir is off: the detectors warm up afresh and their state is not kept");
+		pw_info("state_dir is off: the detectors warm up afresh, their state is not kept");
 		return;
 	}
 	e = make_dirs(dir);

@@ -350,7 +350,7 @@ static void test_reload_adds_nested(void **state)
 	deliver(&f, "10.5.0.1", 1, 100);
 	poll_ok(&pl, 13);
 	expect_prefixes(&pl, after_poll, N(after_poll));
-	/* 10/8 stays: its rate runs from the poll at 11, 6 packets in 2 s; 10.1/16 from the flip. */
+	/* 10/8 stays: its rate runs from the poll at 11 (6 packets in 2 s); 10.1/16's from 12. */
 	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 3);
 	assert_true(entry(&pl, "10.1.0.0/16")->rate.pps == 3);
 	pw_poller_free(&pl);
