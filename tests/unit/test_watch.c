@@ -652,8 +652,8 @@ static void test_wall_clock_step(void **state)
 
 		assert_int_equal(n, n_ref);
 		for (int i = 0; i < n; i++) {
-			/* Tick t polls at 1001 + t; the step is in effect from 1045. */
-			bool stepped = ref_tick[i] + 1001 >= 1045;
+			/* Tick t starts at 1000 + t: stepped from the one that starts at 1045. */
+			bool stepped = 1000 + ref_tick[i] >= 1045;
 			double want = ref.rec[i].ev.time + (stepped ? shifts[s] : 0);
 
 			assert_int_equal(tick_of[i], ref_tick[i]);
