@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "exporter.h"
+#include "webcfg.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
@@ -258,6 +259,7 @@ struct pw_http {
 	struct page *cur;     /* the newest page: the one served */
 	struct page *oldest;
 	unsigned int conns;   /* open connections; only MHD's one thread touches it */
+	struct pw_http_opts opts;
 };
 
 /* Unlink @p from the live pages; under h->lock, its last reference gone. */
@@ -358,6 +360,38 @@ static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int statu
 	return ret;
 }
 
+const char *pw_http_arg(const struct pw_http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* A page of the handler's (status.h): rendered now, freed by libmicrohttpd once sent. */
+static enum MHD_Result reply_handler(struct pw_http *h, struct MHD_Connection *c, const char *url)
+{
+	struct pw_http_req req = { .url = url, .conn = c };
+	const char *ctype = "text/plain; charset=utf-8";
+	struct pw_buf b = { 0 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int status;
+
+	status = h->opts.handler(h->opts.handler_ctx, &req, &b, &ctype);
+	if (b.oom) {
+		pw_buf_free(&b);
+		return MHD_NO;
+	}
+	r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		pw_buf_free(&b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, (unsigned int)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
@@ -383,6 +417,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size)
 		return reply_static(c, MHD_HTTP_BAD_REQUEST, "no body expected\n",
 				    "text/plain; charset=utf-8");
+	if (h->opts.web && !pw_web_authorized(h->opts.web, c))
+		return pw_web_deny(c) ? MHD_YES : MHD_NO;
+	if (strcmp(url, "/metrics") && h->opts.handler)
+		return reply_handler(h, c, url);
 	if (!strcmp(url, "/"))
 		return reply_static(c, MHD_HTTP_OK, index_html, "text/html; charset=utf-8");
 	if (strcmp(url, "/metrics"))
@@ -482,6 +520,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen)
 {
+	return pw_http_start_opts(listen, NULL, out, err, errlen);
+}
+
+int pw_http_start_opts(const char *listen, const struct pw_http_opts *opts, struct pw_http **out,
+		       char *err, size_t errlen)
+{
+	struct MHD_OptionItem tls[PW_WEB_MHD_OPTIONS];
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
@@ -509,7 +554,11 @@ int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t er
 		return -1;
 	}
 	pthread_mutex_init(&h->lock, NULL);
+	if (opts)
+		h->opts = *opts;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (pw_web_mhd_options(h->opts.web, tls))
+		flags |= MHD_USE_TLS;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
@@ -523,7 +572,7 @@ int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t er
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
-				MHD_OPTION_END);
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s: %s", listen,
