@@ -418,10 +418,95 @@ static const char style[] =
 	"tr.alarm td{background:#fdecec}tr.alarm td.name{border-left:4px solid #c62828;font-weight:600}"
 	".kind{display:inline-block;padding:0 .45em;border-radius:3px;color:#fff;background:#c62828;"
 	"font-weight:600}.kind.loss{background:#6a1b9a}.kind.unstable{background:#ef6c00}"
-	".ok{color:#2e7d32}.dim{color:#6b7580}code{font-size:12px;word-break:break-all;color:#37474f}"
+	".ok{color:#2e7d32}.dim{color:#6b7580}.ev{font-size:12px;color:#37474f}"
 	".spark polyline{fill:none;stroke:#1565c0;stroke-width:1.5}"
 	"tr.alarm .spark polyline{stroke:#c62828}.spark .base{stroke:#90a4ae;stroke-dasharray:3 3}"
 	".sensor td:first-child{color:#6b7580}nav a{margin-right:1em}";
+
+/* The end of the JSON value at @s (a string, number, literal, array or object). */
+static const char *json_skip(const char *s)
+{
+	int depth = 0;
+	bool str = false;
+
+	for (; *s; s++) {
+		if (str) {
+			if (*s == '\\' && s[1]) {
+				s++;
+			} else if (*s == '"') {
+				str = false;
+				if (!depth)
+					return s + 1;
+			}
+			continue;
+		}
+		if (*s == '"') {
+			str = true;
+		} else if (*s == '[' || *s == '{') {
+			depth++;
+		} else if (*s == ']' || *s == '}') {
+			if (!depth)
+				return s; /* the end of the enclosing object */
+			if (!--depth)
+				return s + 1;
+		} else if (*s == ',' && !depth) {
+			return s;
+		}
+	}
+	return s;
+}
+
+/*
+ * The fields of an event (one flat JSON object, as pw_event_json writes it) other than
+ * those the row already shows: the rates, and whatever else the event carries (the flood's
+ * anatomy), as "name value" pairs; numbers with an SI prefix, strings unquoted, arrays and
+ * objects as they are.
+ */
+static void html_event_fields(struct pw_buf *b, const char *json)
+{
+	static const char *const shown[] = { "time", "group", "prefix", "kind", "state" };
+	const char *s = json;
+	bool first = true;
+
+	if (!s || *s++ != '{')
+		return;
+	while (*s == ' ' || *s == ',')
+		s++;
+	while (*s == '"') {
+		const char *k = s + 1, *ke = strchr(k, '"'), *v, *ve;
+		bool skip = false;
+		char *end;
+		double d;
+
+		if (!ke || ke[1] != ':')
+			return;
+		v = ke + 2;
+		ve = json_skip(v);
+		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+			skip |= strlen(shown[i]) == (size_t)(ke - k) && !strncmp(shown[i], k, ke - k);
+		if (!skip) {
+			pw_buf_printf(b, "%s<span class=\"dim\">%.*s</span> ", first ? "" : " &middot; ",
+				      (int)(ke - k), k);
+			d = strtod(v, &end);
+			if (end == ve && end > v) {
+				si(b, d);
+			} else {
+				struct pw_buf raw = { 0 };
+
+				if (*v == '"' && ve - v >= 2)
+					pw_buf_printf(&raw, "%.*s", (int)(ve - v - 2), v + 1);
+				else
+					pw_buf_printf(&raw, "%.*s", (int)(ve - v), v);
+				html_esc(b, raw.data);
+				pw_buf_free(&raw);
+			}
+			first = false;
+		}
+		s = ve;
+		while (*s == ' ' || *s == ',')
+			s++;
+	}
+}
 
 static void html_alarm(struct pw_buf *b, const struct pw_status_alarm *a, double now)
 {
@@ -437,9 +522,9 @@ static void html_alarm(struct pw_buf *b, const struct pw_status_alarm *a, double
 	duration(b, now - a->since);
 	pw_buf_printf(b, ")</span>");
 	if (a->start_json) {
-		pw_buf_printf(b, "<br><code>");
-		html_esc(b, a->start_json);
-		pw_buf_printf(b, "</code>");
+		pw_buf_printf(b, "<br><span class=\"ev\">at its start: ");
+		html_event_fields(b, a->start_json);
+		pw_buf_printf(b, "</span>");
 	}
 	pw_buf_printf(b, "</div>");
 }
