@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <bpf/libbpf.h>
 #include <microhttpd.h>
 
 #include "exporter.h"
@@ -88,8 +89,8 @@ static void prefix_series(struct pw_buf *b, const struct pw_poller *pl, bool byt
 	char txt[PW_PREFIX_STRLEN];
 
 	family(b, name, "counter",
-	       bytes ? "Bytes (whole frames) to a configured prefix, more specifics included."
-		     : "Packets to a configured prefix, more specifics included.");
+	       bytes ? "Bytes (whole frames, in bytes) to a configured prefix, more specifics included."
+		     : "Packets (a count) to a configured prefix, more specifics included.");
 	for (size_t g = 0; g < pl->n_groups; g++) {
 		const struct pw_gview *gv = &pl->g[g];
 
@@ -111,12 +112,14 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 	const struct pw_poller *pl = in->pl;
 	size_t nfam[2] = { 0, 0 };
 
-	family(b, "prefixwatch_build_info", "gauge", "Version of the running prefixwatch.");
-	pw_buf_printf(b, "prefixwatch_build_info{version=\"%s\"} 1\n", PW_VERSION);
+	family(b, "prefixwatch_build_info", "gauge",
+	       "Always 1; the labels name the versions of prefixwatch and of the libraries it runs with.");
+	pw_buf_printf(b, "prefixwatch_build_info{version=\"%s\",libbpf=\"%s\",libmicrohttpd=\"%s\"} 1\n",
+		      PW_VERSION, libbpf_version_string(), MHD_get_version());
 
 	for (size_t i = 0; pl && i < pl->n; i++)
 		nfam[pl->p[i].pfx.family == AF_INET6]++;
-	family(b, "prefixwatch_prefixes", "gauge", "Distinct configured prefixes, per family.");
+	family(b, "prefixwatch_prefixes", "gauge", "Distinct configured prefixes, per family (a count of prefixes).");
 	for (int f = 0; f < 2; f++)
 		pw_buf_printf(b, "prefixwatch_prefixes{family=\"%s\"} %zu\n", fam[f], nfam[f]);
 
@@ -124,64 +127,64 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 		prefix_series(b, pl, false);
 		prefix_series(b, pl, true);
 		family(b, "prefixwatch_group_packets_total", "counter",
-		       "Packets to any prefix of a group, each packet once.");
+		       "Packets (a count) to any prefix of a group, each packet once.");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_packets_total{group=\"%s\"} %llu\n",
 				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.packets);
 		family(b, "prefixwatch_group_bytes_total", "counter",
-		       "Bytes (whole frames) to any prefix of a group, each packet once.");
+		       "Bytes (whole frames, in bytes) to any prefix of a group, each packet once.");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_bytes_total{group=\"%s\"} %llu\n",
 				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.bytes);
 		family(b, "prefixwatch_group_rate_pps", "gauge",
-		       "Packets per second to a group over the last poll interval.");
+		       "Packets per second to a group over the last poll interval (what the detectors see).");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_rate_pps{group=\"%s\"} %.10g\n",
 				      pl->g[g].cfg->name, pl->g[g].rate.pps);
 		family(b, "prefixwatch_group_rate_bps", "gauge",
-		       "Bits per second to a group over the last poll interval.");
+		       "Bits per second to a group over the last poll interval (what the detectors see).");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_rate_bps{group=\"%s\"} %.10g\n",
 				      pl->g[g].cfg->name, pl->g[g].rate.bps);
 	}
 
 	family(b, "prefixwatch_unmatched_packets_total", "counter",
-	       "IP packets whose destination is in no configured prefix.");
+	       "IP packets (a count) whose destination is in no configured prefix.");
 	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv4\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].packets);
 	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv6\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].packets);
 	family(b, "prefixwatch_unmatched_bytes_total", "counter",
-	       "Bytes of IP packets whose destination is in no configured prefix.");
+	       "Bytes (in bytes) of IP packets whose destination is in no configured prefix.");
 	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv4\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].bytes);
 	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv6\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].bytes);
 	family(b, "prefixwatch_non_ip_packets_total", "counter",
-	       "Frames that are neither IPv4 nor IPv6 (ARP, LLDP, ...).");
+	       "Frames (a count) that are neither IPv4 nor IPv6 (ARP, LLDP, ...).");
 	pw_buf_printf(b, "prefixwatch_non_ip_packets_total %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_NON_IP].packets);
 	family(b, "prefixwatch_malformed_packets_total", "counter",
-	       "Frames too short for a header they announce, or with a bad IP header.");
+	       "Frames (a count) too short for a header they announce, or with a bad IP header.");
 	pw_buf_printf(b, "prefixwatch_malformed_packets_total %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_MALFORMED].packets);
 
 	family(b, "prefixwatch_interface_packets_total", "counter",
-	       "Every frame the program saw on an interface.");
+	       "Frames (a count) the program saw on an interface.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		pw_buf_printf(b, "prefixwatch_interface_packets_total{interface=\"");
 		pw_buf_label(b, in->ifaces[i].name);
 		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.packets);
 	}
 	family(b, "prefixwatch_interface_bytes_total", "counter",
-	       "Bytes of every frame the program saw on an interface.");
+	       "Bytes (in bytes) of every frame the program saw on an interface.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		pw_buf_printf(b, "prefixwatch_interface_bytes_total{interface=\"");
 		pw_buf_label(b, in->ifaces[i].name);
 		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.bytes);
 	}
 	family(b, "prefixwatch_attached", "gauge",
-	       "1 for each interface the program is attached to, with its XDP mode.");
+	       "1 for each interface the program is attached to (absent otherwise), with its XDP mode.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		if (!in->ifaces[i].attached)
 			continue;
@@ -191,18 +194,18 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 	}
 
 	family(b, "prefixwatch_poll_duration_seconds", "gauge",
-	       "Time the last poll of the counters took.");
+	       "Time the last poll of the counters took, in seconds.");
 	pw_buf_printf(b, "prefixwatch_poll_duration_seconds %.9f\n", in->poll_seconds);
-	family(b, "prefixwatch_polls_total", "counter", "Polls of the counters since start.");
+	family(b, "prefixwatch_polls_total", "counter", "Polls of the counters since start (a count).");
 	pw_buf_printf(b, "prefixwatch_polls_total %llu\n", (unsigned long long)in->polls);
 	family(b, "prefixwatch_config_reloads_total", "counter",
-	       "Configuration reloads, by result.");
+	       "Configuration reloads (a count), by result.");
 	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"success\"} %llu\n",
 		      (unsigned long long)in->reloads_ok);
 	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"failure\"} %llu\n",
 		      (unsigned long long)in->reloads_failed);
 	family(b, "prefixwatch_last_reload_success_timestamp_seconds", "gauge",
-	       "Unix time of the last successful configuration load.");
+	       "Unix time, in seconds, of the last successful configuration load.");
 	pw_buf_printf(b, "prefixwatch_last_reload_success_timestamp_seconds %.3f\n",
 		      in->last_reload_ok);
 	if (in->extra)
