@@ -165,7 +165,8 @@ static void regroup(struct pw_status *st, const struct pw_poller *pl)
 	if (!ng)
 		return;
 	/* sorted by name, the old groups are found in log time each */
-	qsort(st->g, st->n, sizeof(*st->g), cmp_name);
+	if (st->n)
+		qsort(st->g, st->n, sizeof(*st->g), cmp_name);
 	for (size_t i = 0; i < pl->n_groups; i++) {
 		struct pw_status_group key, *old;
 
