@@ -90,7 +90,8 @@ static void record_alarm(struct pw_status_group *g, const struct pw_watch_item *
 		if (i == g->n_alarms)
 			return;
 		free(g->alarm[i].start_json);
-		memmove(&g->alarm[i], &g->alarm[i + 1], (g->n_alarms - i - 1) * sizeof(g->alarm[0]));
+		memmove(&g->alarm[i], &g->alarm[i + 1],
+			(g->n_alarms - i - 1) * sizeof(g->alarm[0]));
 		g->n_alarms--;
 		return;
 	}
@@ -484,7 +485,8 @@ static void html_event_fields(struct pw_buf *b, const char *json)
 		v = ke + 2;
 		ve = json_skip(v);
 		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-			skip |= strlen(shown[i]) == (size_t)(ke - k) && !strncmp(shown[i], k, ke - k);
+			skip |= strlen(shown[i]) == (size_t)(ke - k) &&
+				!strncmp(shown[i], k, (size_t)(ke - k));
 		if (!skip) {
 			pw_buf_printf(b, "%s<span class=\"dim\">%.*s</span> ", first ? "" : " &middot; ",
 				      (int)(ke - k), k);
@@ -580,7 +582,8 @@ static void html(const struct view *v, struct pw_buf *b)
 	if (st->polls) {
 		clock_utc(b, st->last_poll, true);
 		pw_buf_printf(b, " <span class=\"dim\">(%.1f s ago, took %.1f ms; every %g s, %llu polls)</span>",
-			      v->now - st->last_poll, st->poll_seconds * 1e3, st->interval, st->polls);
+			      v->now - st->last_poll, st->poll_seconds * 1e3, st->interval,
+			      st->polls);
 	} else {
 		pw_buf_printf(b, "none yet");
 	}

@@ -89,7 +89,8 @@ static int tls_config(struct ctx *x, yaml_node_t *m)
 
 	if (m->type != YAML_MAPPING_NODE)
 		return fail(x, m, "tls_server_config: expected a mapping of cert_file and key_file");
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
 		const char *name = scalar(k);
@@ -138,7 +139,8 @@ static int users_config(struct ctx *x, yaml_node_t *m)
 	x->w->users = calloc(n ? n : 1, sizeof(*x->w->users));
 	if (!x->w->users)
 		return fail(x, m, "out of memory");
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
 		const char *name = scalar(k), *hash = scalar(v);
