@@ -417,7 +417,7 @@ static const char style[] =
 	"table{border-collapse:collapse}td,th{padding:.25em .7em;text-align:left;vertical-align:top;"
 	"border-bottom:1px solid #e2e6ea}th{background:#eef1f4;font-weight:600}"
 	".num{text-align:right;font-variant-numeric:tabular-nums}"
-	"tr.alarm td{background:#fdecec}tr.alarm td.name{border-left:4px solid #c62828;font-weight:600}"
+	"tr.alarm td{background:#fdecec}tr.alarm td.name{border-left:4px solid #c62828;font-weight:600}td.name{white-space:nowrap}"
 	".kind{display:inline-block;padding:0 .45em;border-radius:3px;color:#fff;background:#c62828;"
 	"font-weight:600}.kind.loss{background:#6a1b9a}.kind.unstable{background:#ef6c00}"
 	".ok{color:#2e7d32}.dim{color:#6b7580}.ev{font-size:12px;color:#37474f}"
