@@ -151,9 +151,9 @@ static int cmp_name(const void *a, const void *b)
 /*
  * Make the groups those of @pl, in its order, carrying over (by name) the history and
  * alarms of the groups that stay. Under st->lock. A failed allocation keeps the old set
- * (the next update tries again).
+ * and returns false (the next update tries again).
  */
-static void regroup(struct pw_status *st, const struct pw_poller *pl)
+static bool regroup(struct pw_status *st, const struct pw_poller *pl)
 {
 	struct pw_status_group *ng;
 	bool same = st->n == pl->n_groups;
@@ -161,10 +161,10 @@ static void regroup(struct pw_status *st, const struct pw_poller *pl)
 	for (size_t i = 0; same && i < st->n; i++)
 		same = !strcmp(st->g[i].name, pl->g[i].cfg->name);
 	if (same)
-		return;
+		return true;
 	ng = calloc(pl->n_groups ? pl->n_groups : 1, sizeof(*ng));
 	if (!ng)
-		return;
+		return false;
 	/* sorted by name, the old groups are found in log time each */
 	if (st->n)
 		qsort(st->g, st->n, sizeof(*st->g), cmp_name);
@@ -186,6 +186,7 @@ static void regroup(struct pw_status *st, const struct pw_poller *pl)
 	free(st->g);
 	st->g = ng;
 	st->n = pl->n_groups;
+	return true;
 }
 
 static void hist_push(struct pw_status_group *g, float v)
@@ -227,16 +228,19 @@ void pw_status_update(struct pw_status *st, const struct pw_poller *pl, const st
 		      const struct pw_iface_state *ifaces, size_t n_ifaces, double poll_seconds,
 		      double interval, double now)
 {
+	bool ok;
+
 	pthread_mutex_lock(&st->lock);
-	regroup(st, pl);
-	for (size_t i = 0; i < st->n && i < pl->n_groups; i++) {
+	/* out of memory: the groups are not @pl's, so none is updated */
+	ok = regroup(st, pl);
+	for (size_t i = 0; ok && i < st->n; i++) {
 		struct pw_status_group *g = &st->g[i];
 
 		g->pps = pl->g[i].rate.pps;
 		g->bps = pl->g[i].rate.bps;
 		hist_add(g, now, g->pps);
 	}
-	for (size_t i = 0; w && i < w->n; i++) {
+	for (size_t i = 0; ok && w && i < w->n; i++) {
 		const struct pw_watch_item *it = &w->items[i];
 
 		if (it->per_prefix || it->gidx >= st->n)
@@ -246,7 +250,8 @@ void pw_status_update(struct pw_status *st, const struct pw_poller *pl, const st
 	}
 	if (n_ifaces > PW_MAX_INTERFACES)
 		n_ifaces = PW_MAX_INTERFACES;
-	memcpy(st->ifaces, ifaces, n_ifaces * sizeof(*ifaces));
+	if (n_ifaces)
+		memcpy(st->ifaces, ifaces, n_ifaces * sizeof(*ifaces));
 	st->n_ifaces = n_ifaces;
 	st->last_poll = now;
 	st->poll_seconds = poll_seconds;
