@@ -224,6 +224,42 @@ static void hist_add(struct pw_status_group *g, double now, double pps)
 	g->bucket_count++;
 }
 
+/*
+ * An alarm a detector has without its start event having passed here: one restored from
+ * state_dir at start, which stays raised without a new event. Shown from when the
+ * detector says it started, without an event.
+ */
+static void adopt_alarms(struct pw_status *st, const struct pw_watch *w, double now)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct pw_watch_item *it = &w->items[i];
+		char prefix[PW_PREFIX_STRLEN] = "";
+		struct pw_status_group *g;
+		unsigned int a;
+
+		if (it->gidx >= st->n)
+			continue;
+		g = &st->g[it->gidx];
+		for (int k = 0; k < PW_ALARM_KINDS; k++) {
+			if (!it->det.alarm[k])
+				continue;
+			if (it->per_prefix && !prefix[0])
+				pw_prefix_format(&it->prefix, prefix, sizeof(prefix));
+			for (a = 0; a < g->n_alarms; a++)
+				if (g->alarm[a].kind == (enum pw_alarm_kind)k &&
+				    !strcmp(g->alarm[a].prefix, prefix))
+					break;
+			if (a < g->n_alarms || g->n_alarms == PW_STATUS_ALARMS)
+				continue;
+			g->alarm[a] = (struct pw_status_alarm){
+				.kind = k, .since = now - (it->det.age - it->det.alarm_since[k])
+			};
+			snprintf(g->alarm[a].prefix, sizeof(g->alarm[a].prefix), "%s", prefix);
+			g->n_alarms++;
+		}
+	}
+}
+
 void pw_status_update(struct pw_status *st, const struct pw_poller *pl, const struct pw_watch *w,
 		      const struct pw_iface_state *ifaces, size_t n_ifaces, double poll_seconds,
 		      double interval, double now)
@@ -240,6 +276,8 @@ void pw_status_update(struct pw_status *st, const struct pw_poller *pl, const st
 		g->bps = pl->g[i].rate.bps;
 		hist_add(g, now, g->pps);
 	}
+	if (ok && w)
+		adopt_alarms(st, w, now);
 	for (size_t i = 0; ok && w && i < w->n; i++) {
 		const struct pw_watch_item *it = &w->items[i];
 

@@ -259,6 +259,30 @@ static void test_event_before_update(void **state)
 	fix_free(f);
 }
 
+/* An alarm restored from state_dir (no start event) is shown, from when it started. */
+static void test_restored_alarm(void **state)
+{
+	struct fix *f = fix_new(1, NULL, NULL);
+	char *j;
+
+	f->items[0].det.age = 100;
+	f->items[0].det.alarm[PW_ALARM_LOSS] = true;
+	f->items[0].det.alarm_since[PW_ALARM_LOSS] = 40; /* 60 s of data ago */
+	update(f, T0 + 10);
+	assert_int_equal(f->st.g[0].n_alarms, 1);
+	j = render(f, PW_STATUS_JSON, 1, 50);
+	assert_non_null(strstr(j, "\"alarms\":[{\"kind\":\"loss\",\"since\":1799999950.000,"
+				  "\"start_event\":null}]"));
+	free(j);
+	/* taken once: the next update does not add it again */
+	update(f, T0 + 11);
+	assert_int_equal(f->st.g[0].n_alarms, 1);
+	/* its end event clears it */
+	event(f, 0, PW_ALARM_LOSS, false, T0 + 12);
+	assert_int_equal(f->st.g[0].n_alarms, 0);
+	fix_free(f);
+}
+
 static void test_html(void **state)
 {
 	static const char *const n[] = { "quiet", "flooded" };
@@ -423,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_regroup),
 		cmocka_unit_test(test_event_before_update),
+		cmocka_unit_test(test_restored_alarm),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_web_config),
