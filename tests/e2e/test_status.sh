@@ -93,6 +93,9 @@ eq "dark has a baseline and is past its warm-up" \
 eq "no alarm yet" "$(jqs '.groups_in_alarm')" 0
 check "prefixwatch status names every group" bash -c \
 	"out=\$(ip netns exec $NS_RTR $PW status -l 127.0.0.1:$PORT) && for g in dark flooded quiet; do grep -q \"^\$g \" <<<\"\$out\" || exit 1; done"
+check "prefixwatch status -c finds the daemon at the config's listen" bash -c \
+	"ip netns exec $NS_RTR $PW status -c $TMP/pw.ini | grep -q '^groups: 3, 0 in alarm'"
+eq "prefixwatch status -l with a bad address exits 2" "$(in_rtr "$PW" status -l nope >/dev/null 2>&1; echo $?)" 2
 eq "paging: one group a page, three pages" \
 	"$(api '?per_page=1&page=2' | jq -r '"\(.groups | length) \(.pages) \(.total_groups)"')" "1 3 3"
 
