@@ -27,7 +27,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -Iuser -I$(BUILD) \
               -DPW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz
-LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lm
+LDLIBS     := $(LDLIBS_BPF) -lmicrohttpd -linih -lpcap -lyaml -lcrypt -lm
 
 # libinih: Debian's build takes its options at run time (ini_allow_multiline, ini_max_line,
 # ...), upstream's fixes them when it is built. Probe once which one this is (after deps,
@@ -59,7 +59,8 @@ endif
 DEPS := clang llvm libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev bpftool \
         libmicrohttpd-dev libinih-dev libpcap-dev libcmocka-dev pkg-config \
         netsniff-ng tcpreplay prometheus iproute2 curl clang-format python3 libclang-rt-14-dev \
-        go-md2man dpkg-dev lintian man-db prometheus-alertmanager
+        go-md2man dpkg-dev lintian man-db prometheus-alertmanager libyaml-dev libcrypt-dev \
+        chromium openssl jq
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))

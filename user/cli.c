@@ -13,6 +13,8 @@
 #include "config.h"
 #include "loader.h"
 #include "prefixwatch.h"
+#include "status.h"
+#include "webcfg.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
@@ -23,8 +25,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage:\n"
 		"  prefixwatch run   -c FILE [-i IFACE]... [-m auto|native|skb] [-l HOST:PORT]\n"
-		"                    [--interval SECONDS] [--pin-dir DIR] [--state-dir DIR] [-v]\n"
+		"                    [--interval SECONDS] [--pin-dir DIR] [--state-dir DIR]\n"
+		"                    [--web-config FILE] [-v]\n"
 		"  prefixwatch check -c FILE\n"
+		"  prefixwatch status [-l HOST:PORT | -c FILE]\n"
 		"  prefixwatch replay -c FILE CAPTURE\n"
 		"  prefixwatch --help | --version\n"
 		"\n"
@@ -36,6 +40,8 @@ static void usage(FILE *f)
 		"          SIGHUP reloads the config (a bad config is refused, the old one stays)\n"
 		"          and reopens event_log (after logrotate has renamed it)\n"
 		"  check   validate a config without root and print a summary\n"
+		"  status  ask a running daemon (at -l, else the config's listen, else %s)\n"
+		"          for its status and print it as a table: groups, alarms, events\n"
 		"  replay  run a pcap/pcapng capture through the same XDP program and detectors,\n"
 		"          cutting intervals on the capture's timestamps; events (JSON lines) on\n"
 		"          stdout, a per-group summary on stderr\n"
@@ -50,6 +56,7 @@ static void usage(FILE *f)
 		"      --pin-dir DIR      where maps are pinned (default %s)\n"
 		"      --state-dir DIR    where the detectors' state is kept across restarts,\n"
 		"                         or 'off' (default %s)\n"
+		"      --web-config FILE  TLS and basic auth for HTTP, as Prometheus's web-config.yml\n"
 		"  -v, --verbose          debug logging, with libbpf's and libxdp's warnings;\n"
 		"                         twice: all of their messages too\n"
 		"  -h, --help             this text\n"
@@ -57,7 +64,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime failure (cannot load, attach, listen, ...),\n"
 		"2 bad usage or invalid config. Config errors are printed as file:line: reason.\n",
-		PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR, PW_DEFAULT_STATE_DIR);
+		PW_DEFAULT_LISTEN, PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR, PW_DEFAULT_STATE_DIR);
 }
 
 int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
@@ -70,6 +77,7 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 		{ "interval", required_argument, NULL, 'I' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "web-config", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -118,6 +126,9 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 		case 'S':
 			c->state_dir = optarg;
 			break;
+		case 'W':
+			c->web_config = optarg;
+			break;
 		case 'v':
 			c->verbose++;
 			break;
@@ -144,12 +155,13 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(c->cmd, "run") && strcmp(c->cmd, "check") && strcmp(c->cmd, "replay")) {
+	if (strcmp(c->cmd, "run") && strcmp(c->cmd, "check") && strcmp(c->cmd, "replay") &&
+	    strcmp(c->cmd, "status")) {
 		fprintf(stderr, "prefixwatch: unknown command '%s'\nTry 'prefixwatch --help'.\n",
 			c->cmd);
 		return EXIT_USAGE;
 	}
-	if (!c->config) {
+	if (!c->config && strcmp(c->cmd, "status")) {
 		fprintf(stderr, "prefixwatch %s: -c FILE is required\n", c->cmd);
 		return EXIT_USAGE;
 	}
@@ -210,6 +222,15 @@ int pw_load_config(const struct pw_cli *c, struct pw_config *cfg, char *err, siz
 			snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", c->state_dir);
 		}
 	}
+	if (c->web_config)
+		snprintf(cfg->web_config, sizeof(cfg->web_config), "%s", c->web_config);
+	if (cfg->web_config[0]) {
+		struct pw_web *web;
+
+		if (pw_web_load(cfg->web_config, &web, err, errlen))
+			goto bad;
+		pw_web_free(web);
+	}
 	return 0;
 bad:
 	pw_config_free(cfg);
@@ -235,10 +256,34 @@ int pw_cmd_check(const struct pw_cli *c)
 	printf("  mode: %s, interval: %gs, listen: %s, pin_dir: %s, state_dir: %s\n",
 	       pw_mode_name(cfg.mode), cfg.interval, cfg.listen[0] ? cfg.listen : "off",
 	       cfg.pin_dir, cfg.state_dir[0] ? cfg.state_dir : "off");
+	if (cfg.web_config[0])
+		printf("  web_config: %s\n", cfg.web_config);
 	printf("  groups: %zu, distinct prefixes: %zu IPv4, %zu IPv6\n", cfg.n_groups, v4, v6);
 	for (size_t i = 0; i < cfg.n_groups; i++)
 		printf("    %-20s %zu prefixes%s\n", cfg.groups[i].name, cfg.groups[i].n_prefixes,
 		       cfg.groups[i].export == PW_EXPORT_GROUP ? " (export = group)" : "");
 	pw_config_free(&cfg);
 	return EXIT_OK;
+}
+
+int pw_cmd_status(const struct pw_cli *c)
+{
+	struct pw_config cfg;
+	char err[1024];
+	int ret;
+
+	if (c->listen || !c->config)
+		return pw_status_fetch(c->listen ? c->listen : PW_DEFAULT_LISTEN, stdout);
+	if (pw_config_load(c->config, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (!cfg.listen[0]) {
+		fprintf(stderr, "prefixwatch status: %s has listen = off: nothing to ask\n", c->config);
+		pw_config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	ret = pw_status_fetch(cfg.listen, stdout);
+	pw_config_free(&cfg);
+	return ret;
 }

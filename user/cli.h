@@ -15,7 +15,7 @@ struct pw_cli {
 	const char *config;
 	char ifaces[PW_MAX_INTERFACES][16];
 	size_t n_ifaces;
-	const char *mode, *listen, *pin_dir, *state_dir;
+	const char *mode, *listen, *pin_dir, *state_dir, *web_config;
 	const char *capture;
 	double interval;
 	int verbose;
@@ -27,5 +27,7 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c);
 int pw_load_config(const struct pw_cli *c, struct pw_config *cfg, char *err, size_t errlen);
 /* prefixwatch check: validate the config and print a summary. Returns an exit status. */
 int pw_cmd_check(const struct pw_cli *c);
+/* prefixwatch status: print a running daemon's status (status.c). Returns an exit status. */
+int pw_cmd_status(const struct pw_cli *c);
 
 #endif /* PW_CLI_H */

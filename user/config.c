@@ -440,6 +440,24 @@ static int set_on_event(struct parser *p, const char *v)
 	return 0;
 }
 
+/* web_config: TLS and basic auth (webcfg.h); read and checked by pw_load_config. */
+static int set_web_config(struct parser *p, const char *v)
+{
+	char *dst = p->cfg->web_config;
+	int n;
+
+	if (!*v) {
+		fail(p, "web_config: give the path of a web configuration file");
+		return -1;
+	}
+	n = v[0] == '/' ? snprintf(dst, PATH_MAX, "%s", v)
+			: snprintf(dst, PATH_MAX, "%s/%s", p->dir, v);
+	if (n >= PATH_MAX) {
+		fail(p, "web_config: path too long");
+		return -1;
+	}
+	return 0;
+}
 
 struct key_def {
 	const char *name;
@@ -486,6 +504,7 @@ static const struct key_def sensor_keys[] = {
 	{ .name = "event_log", .set = set_event_log },
 	{ .name = "on_event", .set = set_on_event },
 	{ .name = "state_dir", .set = set_state_dir }, /* issue 9 */
+	{ .name = "web_config", .set = set_web_config },
 };
 
 /* Every key of [group NAME]: adding a setting is adding a line here. */

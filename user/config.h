@@ -41,6 +41,7 @@ struct pw_config {
 	char event_log[PATH_MAX]; /* "" = stdout */
 	char on_event[PATH_MAX];  /* program run per event; "" = none */
 	char state_dir[PATH_MAX]; /* issue 9: detector state (state.h); "" = off (state_dir = off) */
+	char web_config[PATH_MAX]; /* TLS and basic auth (webcfg.h); "" = plain HTTP */
 	struct pw_group *groups;
 	size_t n_groups;
 };

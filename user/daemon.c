@@ -107,17 +107,36 @@ static int lock_pin_dir(struct pw_daemon *d, char *err, size_t errlen)
 
 int pw_daemon_start_http(struct pw_daemon *d, const char *listen)
 {
-	char err[512];
+	struct pw_http_opts o = { .handler = pw_status_http, .handler_ctx = &d->status };
+	char err[PATH_MAX + 512];
 
 	snprintf(d->listen, sizeof(d->listen), "%s", listen);
+	snprintf(d->web_config, sizeof(d->web_config), "%s", d->pl.cfg.web_config);
 	if (!listen[0])
 		return 0;
-	if (pw_http_start(listen, &d->http, err, sizeof(err))) {
+	if (d->web_config[0] && pw_web_load(d->web_config, &d->web, err, sizeof(err))) {
 		pw_err("%s", err);
 		return -1;
 	}
-	pw_info("serving metrics on http://%s/metrics", listen);
+	o.web = d->web;
+	if (pw_http_start_opts(listen, &o, &d->http, err, sizeof(err))) {
+		pw_err("%s", err);
+		pw_web_free(d->web);
+		d->web = NULL;
+		return -1;
+	}
+	pw_info("serving the status page and metrics on %s://%s/%s",
+		d->web && d->web->cert ? "https" : "http", listen,
+		d->web && d->web->n_users ? " with basic auth" : "");
 	return 0;
+}
+
+void pw_daemon_stop_http(struct pw_daemon *d)
+{
+	pw_http_stop(d->http);
+	d->http = NULL;
+	pw_web_free(d->web);
+	d->web = NULL;
 }
 
 int pw_daemon_open_events(struct pw_daemon *d)
@@ -155,6 +174,8 @@ static void do_poll(struct pw_daemon *d)
 		return;
 	for (size_t i = 0; i < d->n_ifaces; i++)
 		states[i] = d->ifaces[i].st;
+	pw_status_update(&d->status, &d->pl, &d->watch, states, d->n_ifaces, d->poll_seconds,
+			 d->interval, pw_wall_now());
 	in.pl = &d->pl;
 	in.ifaces = states;
 	in.n_ifaces = d->n_ifaces;
@@ -368,6 +389,7 @@ int pw_cmd_run(struct pw_cli *c)
 	snprintf(d.pin_dir, sizeof(d.pin_dir), "%s", cfg.pin_dir);
 	d.mode = cfg.mode;
 	d.interval = cfg.interval;
+	pw_status_init(&d.status, pw_wall_now(), pw_events_sink, &d.events);
 
 	/* A signal during the start waits in the signalfd: the loop acts on it first. */
 	sfd = open_signalfd();
@@ -427,7 +449,7 @@ int pw_cmd_run(struct pw_cli *c)
 	}
 	ret = EXIT_RUNTIME;
 	d.last_reload_ok = pw_wall_now();
-	pw_watch_init(&d.watch, pw_events_sink, &d.events);
+	pw_watch_init(&d.watch, pw_status_sink, &d.status);
 	if (pw_watch_sync(&d.watch, &d.pl, pw_wall_now())) {
 		pw_err("out of memory");
 		goto out_poller;
@@ -446,7 +468,7 @@ int pw_cmd_run(struct pw_cli *c)
 	}
 	save_state(&d);
 
-	pw_http_stop(d.http);
+	pw_daemon_stop_http(&d);
 out_poller:
 	pw_events_close(&d.events);
 	pw_watch_free(&d.watch);
@@ -466,6 +488,7 @@ out_lock:
 out_sfd:
 	close(sfd);
 out_cfg:
+	pw_status_free(&d.status);
 	pw_config_free(&cfg);
 	return ret;
 }

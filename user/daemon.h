@@ -17,7 +17,9 @@
 #include "exporter.h"
 #include "loader.h"
 #include "poller.h"
+#include "status.h"
 #include "watch.h"
+#include "webcfg.h"
 
 /* One interface of the config, attached or waiting to be. */
 struct pw_iface {
@@ -34,7 +36,10 @@ struct pw_daemon {
 	struct pw_watch watch;
 	struct pw_events events;
 	struct pw_http *http;
+	struct pw_web *web;	  /* what http was started with */
+	struct pw_status status; /* the status page's copy of the state */
 	char listen[128];
+	char web_config[PATH_MAX];
 	char pin_dir[PATH_MAX];
 	int lock_fd;
 	double next_save; /* monotonic time of the next save of the detectors' state */
@@ -56,6 +61,7 @@ double pw_mono_now(void);
 double pw_wall_now(void);
 /* Serve /metrics on @listen ("" = not at all). 0, or -1 (logged). */
 int pw_daemon_start_http(struct pw_daemon *d, const char *listen);
+void pw_daemon_stop_http(struct pw_daemon *d);
 /* (Re)open event_log and take on_event from the running config. 0, or -1 (logged). */
 int pw_daemon_open_events(struct pw_daemon *d);
 

@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,20 @@ static void exec_child(const char *prog, int in_fd)
 	 */
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
+	/*
+	 * glibc refuses its two reserved signals (32, 33) to sigaction(), and a parent such
+	 * as make may have left them ignored: the kernel's call resets them too.
+	 */
+	for (int sig = 32; sig < SIGRTMIN; sig++) {
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			uint64_t mask;
+		} k = { .handler = SIG_DFL };
+
+		syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(data, 0, sizeof(data));

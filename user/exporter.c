@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <bpf/libbpf.h>
 #include <microhttpd.h>
 
 #include "exporter.h"
+#include "webcfg.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
@@ -87,8 +89,8 @@ static void prefix_series(struct pw_buf *b, const struct pw_poller *pl, bool byt
 	char txt[PW_PREFIX_STRLEN];
 
 	family(b, name, "counter",
-	       bytes ? "Bytes (whole frames) to a configured prefix, more specifics included."
-		     : "Packets to a configured prefix, more specifics included.");
+	       bytes ? "Bytes (whole frames, in bytes) to a configured prefix, more specifics included."
+		     : "Packets (a count) to a configured prefix, more specifics included.");
 	for (size_t g = 0; g < pl->n_groups; g++) {
 		const struct pw_gview *gv = &pl->g[g];
 
@@ -110,12 +112,14 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 	const struct pw_poller *pl = in->pl;
 	size_t nfam[2] = { 0, 0 };
 
-	family(b, "prefixwatch_build_info", "gauge", "Version of the running prefixwatch.");
-	pw_buf_printf(b, "prefixwatch_build_info{version=\"%s\"} 1\n", PW_VERSION);
+	family(b, "prefixwatch_build_info", "gauge",
+	       "Always 1; the labels name the versions of prefixwatch and of the libraries it runs with.");
+	pw_buf_printf(b, "prefixwatch_build_info{version=\"%s\",libbpf=\"%s\",libmicrohttpd=\"%s\"} 1\n",
+		      PW_VERSION, libbpf_version_string(), MHD_get_version());
 
 	for (size_t i = 0; pl && i < pl->n; i++)
 		nfam[pl->p[i].pfx.family == AF_INET6]++;
-	family(b, "prefixwatch_prefixes", "gauge", "Distinct configured prefixes, per family.");
+	family(b, "prefixwatch_prefixes", "gauge", "Distinct configured prefixes, per family (a count of prefixes).");
 	for (int f = 0; f < 2; f++)
 		pw_buf_printf(b, "prefixwatch_prefixes{family=\"%s\"} %zu\n", fam[f], nfam[f]);
 
@@ -123,64 +127,64 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 		prefix_series(b, pl, false);
 		prefix_series(b, pl, true);
 		family(b, "prefixwatch_group_packets_total", "counter",
-		       "Packets to any prefix of a group, each packet once.");
+		       "Packets (a count) to any prefix of a group, each packet once.");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_packets_total{group=\"%s\"} %llu\n",
 				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.packets);
 		family(b, "prefixwatch_group_bytes_total", "counter",
-		       "Bytes (whole frames) to any prefix of a group, each packet once.");
+		       "Bytes (whole frames, in bytes) to any prefix of a group, each packet once.");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_bytes_total{group=\"%s\"} %llu\n",
 				      pl->g[g].cfg->name, (unsigned long long)pl->g[g].in.bytes);
 		family(b, "prefixwatch_group_rate_pps", "gauge",
-		       "Packets per second to a group over the last poll interval.");
+		       "Packets per second to a group over the last poll interval (what the detectors see).");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_rate_pps{group=\"%s\"} %.10g\n",
 				      pl->g[g].cfg->name, pl->g[g].rate.pps);
 		family(b, "prefixwatch_group_rate_bps", "gauge",
-		       "Bits per second to a group over the last poll interval.");
+		       "Bits per second to a group over the last poll interval (what the detectors see).");
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pw_buf_printf(b, "prefixwatch_group_rate_bps{group=\"%s\"} %.10g\n",
 				      pl->g[g].cfg->name, pl->g[g].rate.bps);
 	}
 
 	family(b, "prefixwatch_unmatched_packets_total", "counter",
-	       "IP packets whose destination is in no configured prefix.");
+	       "IP packets (a count) whose destination is in no configured prefix.");
 	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv4\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].packets);
 	pw_buf_printf(b, "prefixwatch_unmatched_packets_total{family=\"ipv6\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].packets);
 	family(b, "prefixwatch_unmatched_bytes_total", "counter",
-	       "Bytes of IP packets whose destination is in no configured prefix.");
+	       "Bytes (in bytes) of IP packets whose destination is in no configured prefix.");
 	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv4\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V4].bytes);
 	pw_buf_printf(b, "prefixwatch_unmatched_bytes_total{family=\"ipv6\"} %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_UNMATCHED_V6].bytes);
 	family(b, "prefixwatch_non_ip_packets_total", "counter",
-	       "Frames that are neither IPv4 nor IPv6 (ARP, LLDP, ...).");
+	       "Frames (a count) that are neither IPv4 nor IPv6 (ARP, LLDP, ...).");
 	pw_buf_printf(b, "prefixwatch_non_ip_packets_total %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_NON_IP].packets);
 	family(b, "prefixwatch_malformed_packets_total", "counter",
-	       "Frames too short for a header they announce, or with a bad IP header.");
+	       "Frames (a count) too short for a header they announce, or with a bad IP header.");
 	pw_buf_printf(b, "prefixwatch_malformed_packets_total %llu\n",
 		      (unsigned long long)in->classes[PW_CLASS_MALFORMED].packets);
 
 	family(b, "prefixwatch_interface_packets_total", "counter",
-	       "Every frame the program saw on an interface.");
+	       "Frames (a count) the program saw on an interface.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		pw_buf_printf(b, "prefixwatch_interface_packets_total{interface=\"");
 		pw_buf_label(b, in->ifaces[i].name);
 		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.packets);
 	}
 	family(b, "prefixwatch_interface_bytes_total", "counter",
-	       "Bytes of every frame the program saw on an interface.");
+	       "Bytes (in bytes) of every frame the program saw on an interface.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		pw_buf_printf(b, "prefixwatch_interface_bytes_total{interface=\"");
 		pw_buf_label(b, in->ifaces[i].name);
 		pw_buf_printf(b, "\"} %llu\n", (unsigned long long)in->ifaces[i].c.bytes);
 	}
 	family(b, "prefixwatch_attached", "gauge",
-	       "1 for each interface the program is attached to, with its XDP mode.");
+	       "1 for each interface the program is attached to (absent otherwise), with its XDP mode.");
 	for (size_t i = 0; i < in->n_ifaces; i++) {
 		if (!in->ifaces[i].attached)
 			continue;
@@ -190,18 +194,18 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *b)
 	}
 
 	family(b, "prefixwatch_poll_duration_seconds", "gauge",
-	       "Time the last poll of the counters took.");
+	       "Time the last poll of the counters took, in seconds.");
 	pw_buf_printf(b, "prefixwatch_poll_duration_seconds %.9f\n", in->poll_seconds);
-	family(b, "prefixwatch_polls_total", "counter", "Polls of the counters since start.");
+	family(b, "prefixwatch_polls_total", "counter", "Polls of the counters since start (a count).");
 	pw_buf_printf(b, "prefixwatch_polls_total %llu\n", (unsigned long long)in->polls);
 	family(b, "prefixwatch_config_reloads_total", "counter",
-	       "Configuration reloads, by result.");
+	       "Configuration reloads (a count), by result.");
 	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"success\"} %llu\n",
 		      (unsigned long long)in->reloads_ok);
 	pw_buf_printf(b, "prefixwatch_config_reloads_total{result=\"failure\"} %llu\n",
 		      (unsigned long long)in->reloads_failed);
 	family(b, "prefixwatch_last_reload_success_timestamp_seconds", "gauge",
-	       "Unix time of the last successful configuration load.");
+	       "Unix time, in seconds, of the last successful configuration load.");
 	pw_buf_printf(b, "prefixwatch_last_reload_success_timestamp_seconds %.3f\n",
 		      in->last_reload_ok);
 	if (in->extra)
@@ -258,6 +262,7 @@ struct pw_http {
 	struct page *cur;     /* the newest page: the one served */
 	struct page *oldest;
 	unsigned int conns;   /* open connections; only MHD's one thread touches it */
+	struct pw_http_opts opts;
 };
 
 /* Unlink @p from the live pages; under h->lock, its last reference gone. */
@@ -358,6 +363,38 @@ static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int statu
 	return ret;
 }
 
+const char *pw_http_arg(const struct pw_http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* A page of the handler's (status.h): rendered now, freed by libmicrohttpd once sent. */
+static enum MHD_Result reply_handler(struct pw_http *h, struct MHD_Connection *c, const char *url)
+{
+	struct pw_http_req req = { .url = url, .conn = c };
+	const char *ctype = "text/plain; charset=utf-8";
+	struct pw_buf b = { 0 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int status;
+
+	status = h->opts.handler(h->opts.handler_ctx, &req, &b, &ctype);
+	if (b.oom) {
+		pw_buf_free(&b);
+		return MHD_NO;
+	}
+	r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		pw_buf_free(&b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, (unsigned int)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
@@ -383,6 +420,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size)
 		return reply_static(c, MHD_HTTP_BAD_REQUEST, "no body expected\n",
 				    "text/plain; charset=utf-8");
+	if (h->opts.web && !pw_web_authorized(h->opts.web, c))
+		return pw_web_deny(c) ? MHD_YES : MHD_NO;
+	if (strcmp(url, "/metrics") && h->opts.handler)
+		return reply_handler(h, c, url);
 	if (!strcmp(url, "/"))
 		return reply_static(c, MHD_HTTP_OK, index_html, "text/html; charset=utf-8");
 	if (strcmp(url, "/metrics"))
@@ -482,6 +523,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen)
 {
+	return pw_http_start_opts(listen, NULL, out, err, errlen);
+}
+
+int pw_http_start_opts(const char *listen, const struct pw_http_opts *opts, struct pw_http **out,
+		       char *err, size_t errlen)
+{
+	struct MHD_OptionItem tls[PW_WEB_MHD_OPTIONS];
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
@@ -509,7 +557,11 @@ int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t er
 		return -1;
 	}
 	pthread_mutex_init(&h->lock, NULL);
+	if (opts)
+		h->opts = *opts;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (pw_web_mhd_options(h->opts.web, tls))
+		flags |= MHD_USE_TLS;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
@@ -523,7 +575,7 @@ int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t er
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
-				MHD_OPTION_END);
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s: %s", listen,

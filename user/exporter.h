@@ -56,9 +56,35 @@ void pw_render_metrics(const struct pw_export_input *in, struct pw_buf *out);
 void pw_buf_label(struct pw_buf *b, const char *s);
 
 struct pw_http;
+struct pw_web;
+
+/* A request for a page other than /metrics, and its query arguments. */
+struct pw_http_req {
+	const char *url;
+	void *conn;
+};
+
+/* The value of query argument @key of @req, or NULL. */
+const char *pw_http_arg(const struct pw_http_req *req, const char *key);
+
+/*
+ * Renders a page other than /metrics into @out, in libmicrohttpd's thread: returns the
+ * HTTP status (200, 400, 404, ...) and sets *@ctype.
+ */
+typedef int (*pw_http_handler)(void *ctx, const struct pw_http_req *req, struct pw_buf *out,
+			       const char **ctype);
+
+struct pw_http_opts {
+	struct pw_web *web;       /* TLS and basic auth (webcfg.h), or NULL: plain HTTP */
+	pw_http_handler handler;  /* the other pages, or NULL: a landing page at / */
+	void *handler_ctx;
+};
 
 /* Listen on "host:port"; 0, or -1 with a reason in @err. */
 int pw_http_start(const char *listen, struct pw_http **out, char *err, size_t errlen);
+/* The same, with TLS, basic auth and the other pages as @opts says (may be NULL). */
+int pw_http_start_opts(const char *listen, const struct pw_http_opts *opts, struct pw_http **out,
+		       char *err, size_t errlen);
 /* Make @page what GET /metrics returns from now on; takes ownership of its data. */
 void pw_http_publish(struct pw_http *h, struct pw_buf *page);
 void pw_http_stop(struct pw_http *h);

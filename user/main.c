@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "replay.h"
+#include "status.h"
 
 int main(int argc, char **argv)
 {
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
 	pw_log_set_level(c.verbose >= 2 ? PW_LOG_TRACE : c.verbose ? PW_LOG_DEBUG : PW_LOG_INFO);
 	if (!strcmp(c.cmd, "check"))
 		return pw_cmd_check(&c);
+	if (!strcmp(c.cmd, "status"))
+		return pw_cmd_status(&c);
 	if (!strcmp(c.cmd, "replay")) {
 		struct pw_config cfg;
 		char err[1024];

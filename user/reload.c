@@ -76,9 +76,10 @@ void pw_reload(struct pw_daemon *d)
 		pw_err("reload: some interfaces could not be attached; see above");
 		failed = true;
 	}
-	if (strcmp(ncfg->listen, d->listen)) {
-		pw_http_stop(d->http);
-		d->http = NULL;
+	/* with a web_config, every time: its certificate or users may have changed */
+	if (strcmp(ncfg->listen, d->listen) || strcmp(ncfg->web_config, d->web_config) ||
+	    ncfg->web_config[0]) {
+		pw_daemon_stop_http(d);
 		if (pw_daemon_start_http(d, ncfg->listen)) {
 			pw_err("metrics are not served until the listen address is fixed");
 			failed = true;

@@ -249,7 +249,7 @@ void pw_watch_render(void *ctx, struct pw_buf *b)
 				      (unsigned long long)w->items[i].det.alarms_total[k]);
 		}
 	}
-	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_pps Learned normal packet rate of a group.\n"
+	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_pps Learned normal rate of a group, in packets per second.\n"
 			 "# TYPE prefixwatch_group_baseline_pps gauge\n");
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->items[i].per_prefix)
@@ -258,7 +258,7 @@ void pw_watch_render(void *ctx, struct pw_buf *b)
 		num(b, w->items[i].det.base_pps);
 		pw_buf_printf(b, "\n");
 	}
-	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_bps Learned normal bit rate of a group.\n"
+	pw_buf_printf(b, "# HELP prefixwatch_group_baseline_bps Learned normal rate of a group, in bits per second.\n"
 			 "# TYPE prefixwatch_group_baseline_bps gauge\n");
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->items[i].per_prefix)

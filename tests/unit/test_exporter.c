@@ -25,6 +25,9 @@
 
 #include <cmocka.h>
 
+#include <bpf/libbpf.h>
+#include <microhttpd.h>
+
 #include "config.h"
 #include "exporter.h"
 #include "poller.h"
@@ -176,6 +179,8 @@ static void check_page(const char *text, const struct family *fam, size_t n_fam)
 
 /* ---- the page ---- */
 
+static char BUILD_INFO[256];
+
 static const struct pw_iface_state ifaces[] = {
 	{ .name = "eth0", .ifindex = 2, .attached = true, .mode = "native", .c = { 100, 64000 } },
 	{ .name = "a\"b\\c", .ifindex = 3, .attached = true, .mode = "skb", .c = { 7, 700 } },
@@ -184,7 +189,7 @@ static const struct pw_iface_state ifaces[] = {
 
 static const struct family full_page[] = {
 	{ "prefixwatch_build_info", "gauge",
-	  LINES("prefixwatch_build_info{version=\"" PW_VERSION "\"} 1") },
+	  LINES(BUILD_INFO) },
 	{ "prefixwatch_prefixes", "gauge",
 	  LINES("prefixwatch_prefixes{family=\"ipv4\"} 3",
 		"prefixwatch_prefixes{family=\"ipv6\"} 2") },
@@ -359,7 +364,7 @@ static void test_page_without_poller(void **state)
 {
 	const struct family fam[] = {
 		{ "prefixwatch_build_info", "gauge",
-		  LINES("prefixwatch_build_info{version=\"" PW_VERSION "\"} 1") },
+		  LINES(BUILD_INFO) },
 		{ "prefixwatch_prefixes", "gauge",
 		  LINES("prefixwatch_prefixes{family=\"ipv4\"} 0",
 			"prefixwatch_prefixes{family=\"ipv6\"} 0") },
@@ -676,6 +681,9 @@ static void test_http_slow_readers_cut(void **state)
 
 int main(void)
 {
+	snprintf(BUILD_INFO, sizeof(BUILD_INFO),
+		 "prefixwatch_build_info{version=\"%s\",libbpf=\"%s\",libmicrohttpd=\"%s\"} 1",
+		 PW_VERSION, libbpf_version_string(), MHD_get_version());
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_page),
 		cmocka_unit_test(test_all_groups_export_group),

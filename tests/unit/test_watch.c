@@ -699,11 +699,11 @@ static void test_render(void **state)
 		"prefixwatch_alarms_total{group=\"other\",kind=\"flood\"} 0\n"
 		"prefixwatch_alarms_total{group=\"other\",kind=\"loss\"} 0\n"
 		"prefixwatch_alarms_total{group=\"other\",kind=\"unstable\"} 0\n"
-		"# HELP prefixwatch_group_baseline_pps Learned normal packet rate of a group.\n"
+		"# HELP prefixwatch_group_baseline_pps Learned normal rate of a group, in packets per second.\n"
 		"# TYPE prefixwatch_group_baseline_pps gauge\n"
 		"prefixwatch_group_baseline_pps{group=\"kp\"} 170\n"
 		"prefixwatch_group_baseline_pps{group=\"other\"} 50\n"
-		"# HELP prefixwatch_group_baseline_bps Learned normal bit rate of a group.\n"
+		"# HELP prefixwatch_group_baseline_bps Learned normal rate of a group, in bits per second.\n"
 		"# TYPE prefixwatch_group_baseline_bps gauge\n"
 		"prefixwatch_group_baseline_bps{group=\"kp\"} 680000\n"
 		"prefixwatch_group_baseline_bps{group=\"other\"} 200000\n";
@@ -745,11 +745,11 @@ static void test_render_values(void **state)
 			    "# TYPE prefixwatch_alarm gauge\n"
 			    "# HELP prefixwatch_alarms_total Alarms raised since start.\n"
 			    "# TYPE prefixwatch_alarms_total counter\n"
-			    "# HELP prefixwatch_group_baseline_pps Learned normal packet rate of "
-			    "a group.\n"
+			    "# HELP prefixwatch_group_baseline_pps Learned normal rate of a group, "
+			    "in packets per second.\n"
 			    "# TYPE prefixwatch_group_baseline_pps gauge\n"
-			    "# HELP prefixwatch_group_baseline_bps Learned normal bit rate of a "
-			    "group.\n"
+			    "# HELP prefixwatch_group_baseline_bps Learned normal rate of a group, "
+			    "in bits per second.\n"
 			    "# TYPE prefixwatch_group_baseline_bps gauge\n");
 	pw_buf_free(&b);
 
