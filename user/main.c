@@ -29,6 +29,7 @@
 #include "poller.h"
 #include "replay.h"
 #include "watch.h"
+#include "anatomy.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
@@ -748,6 +749,8 @@ static int cmd_run(struct cli *c)
 	ret = EXIT_RUNTIME;
 	d.last_reload_ok = wall_now();
 	pw_watch_init(&d.watch, pw_events_sink, &d.events);
+	if (pw_anatomy_attach(&d.watch, d.bpf)) /* anatomy.h */
+		pw_warn("flood anatomy is off: cannot use its maps");
 	if (pw_watch_sync(&d.watch, &d.pl, wall_now())) {
 		pw_err("out of memory");
 		goto out_poller;
@@ -782,6 +785,7 @@ static int cmd_run(struct cli *c)
 	pw_http_stop(d.http);
 out_poller:
 	pw_events_close(&d.events);
+	pw_anatomy_detach(&d.watch);
 	pw_watch_free(&d.watch);
 	pw_poller_free(&d.pl);
 out_unpin:

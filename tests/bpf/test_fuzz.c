@@ -64,6 +64,13 @@ static const char *const set_b[] = {
 #define N_B   (sizeof(set_b) / sizeof(set_b[0]))
 #define N_IDS (N_A + N_B)
 
+/*
+ * The linear part of a BPF_PROG_TEST_RUN frame for an "xdp.frags" program: a page less
+ * XDP_PACKET_HEADROOM (256) and the aligned struct skb_shared_info (320 on x86-64); the
+ * rest of a longer frame is in fragments the program's direct reads do not reach.
+ */
+#define REF_LINEAR (4096 - 256 - 320)
+
 /* ---- the reference: where a frame belongs, from parse.h's documented rules ---- */
 
 enum { W_ID, W_CLASS };
@@ -119,7 +126,8 @@ static unsigned int be16_at(const uint8_t *d, size_t off)
 /*
  * The rules: Ethernet header, then at most two 802.1Q/802.1ad tags; a frame shorter than
  * a header it announces, an IPv4 IHL below 5, or an IP version other than the EtherType's
- * is malformed; an IPv4 header must fit with its options; anything else is non-IP (a
+ * is malformed; an IPv4 header must fit with its options; so must every IPv6 extension
+ * header of the first six (the anatomy walks them); anything else is non-IP (a
  * third tag included). All headers generated here end within the first 82 bytes, always
  * inside the linear part of a multi-buffer test frame, so the frame length is the bound.
  */
@@ -149,8 +157,38 @@ static struct verdict ref_classify(const struct ref_set *s, const uint8_t *d, si
 		return ref_lookup(s, 4, d + off + 16);
 	}
 	if (proto == 0x86dd) {
+		size_t end = len < REF_LINEAR ? len : REF_LINEAR, pos = off + 40;
+		unsigned int nh;
+
 		if (len < off + 40 || d[off] >> 4 != 6)
 			return malformed;
+		/*
+		 * Extension headers (RFC 8200 4.3-4.6, RFC 4302 for AH), at most six: each must
+		 * lie whole inside the frame's linear part, or the frame is malformed. A
+		 * non-first fragment ends the walk.
+		 */
+		nh = d[off + 6];
+		for (int i = 0; i < 6; i++) {
+			if (nh == 44) {
+				if (pos + 8 > end)
+					return malformed;
+				if (be16_at(d, pos + 2) >> 3)
+					break;
+				nh = d[pos];
+				pos += 8;
+			} else if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+				if (pos + 2 > end)
+					return malformed;
+				size_t hl = nh == 51 ? (d[pos + 1] + 2u) * 4 : (d[pos + 1] + 1u) * 8;
+
+				nh = d[pos];
+				pos += hl;
+				if (pos > end)
+					return malformed;
+			} else {
+				break;
+			}
+		}
 		return ref_lookup(s, 6, d + off + 24);
 	}
 	return (struct verdict){W_CLASS, PW_CLASS_NON_IP};
