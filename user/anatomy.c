@@ -399,6 +399,7 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 			memcpy(g[gi].total, a->g[o].total, sizeof(g[gi].total));
 			memcpy(g[gi].det, a->g[o].det, sizeof(g[gi].det));
 			memcpy(g[gi].announced, a->g[o].announced, sizeof(g[gi].announced));
+			g[gi].quiet = a->g[o].quiet;
 		}
 		for (unsigned int c = 0; c < PW_PROTOS; c++) {
 			const struct pw_detect_cfg *gc = &pl->g[gi].cfg->det;
@@ -496,8 +497,20 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 		return;
 	for (size_t gi = 0; gi < a->n_groups && gi < pl->n_groups; gi++) {
 		struct pw_anat_group *g = &a->g[gi];
+		unsigned int order[PW_PROTOS];
+		bool told = group_flood && group_flood[gi];
 
+		/* Classes by rate, largest first: of several starting at once, the largest speaks. */
 		for (unsigned int c = 0; c < PW_PROTOS; c++) {
+			unsigned int k = c;
+
+			told = told || g->announced[c];
+			for (; k > 0 && g->pps[order[k - 1]] < g->pps[c]; k--)
+				order[k] = order[k - 1];
+			order[k] = c;
+		}
+		for (unsigned int i = 0; i < PW_PROTOS; i++) {
+			unsigned int c = order[i];
 			struct pw_event ev[PW_ALARM_KINDS * 2];
 			struct pw_watch_item it = { 0 };
 			int ne = pw_detector_step(&g->det[c], &g->cls_cfg[c], now, dt, g->pps[c],
@@ -510,17 +523,37 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 			for (int e = 0; e < ne; e++) {
 				if (ev[e].kind != PW_ALARM_FLOOD)
 					continue;
-				if (ev[e].start)
-					g->announced[c] = !(group_flood && group_flood[gi]);
-				else if (!g->announced[c])
+				/* One flood at a time per group: the group's own, or one class's. */
+				if (ev[e].start && told)
 					continue;
-				else
-					g->announced[c] = false;
-				if (g->announced[c] == ev[e].start && sink)
+				if (!ev[e].start && !g->announced[c])
+					continue;
+				g->announced[c] = ev[e].start;
+				told = told || ev[e].start;
+				if (sink)
 					sink(ctx, &it, &ev[e]);
 			}
 		}
 	}
+}
+
+bool pw_anatomy_quiet_flood(struct pw_anatomy *a, size_t gidx, bool start)
+{
+	struct pw_anat_group *g;
+	bool q;
+
+	if (gidx >= a->n_groups)
+		return false;
+	g = &a->g[gidx];
+	if (!start) {
+		q = g->quiet;
+		g->quiet = false;
+		return q;
+	}
+	g->quiet = false;
+	for (unsigned int c = 0; c < PW_PROTOS; c++)
+		g->quiet = g->quiet || g->announced[c];
+	return g->quiet;
 }
 
 /* ---- vectors and targets ---- */

@@ -58,6 +58,7 @@ struct pw_anat_group {
 	struct pw_detector det[PW_PROTOS]; /* flood-only detector of each class */
 	struct pw_detect_cfg cls_cfg[PW_PROTOS];
 	bool announced[PW_PROTOS]; /* a class flood whose start event went out */
+	bool quiet;		   /* the group's own flood alarm is on, unannounced */
 };
 
 struct pw_anatomy {
@@ -108,6 +109,13 @@ typedef void (*pw_anat_sink)(void *ctx, const struct pw_watch_item *item,
 			     const struct pw_event *ev);
 void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double now, double dt,
 		     const bool *group_flood, pw_anat_sink sink, void *ctx);
+
+/*
+ * For the group's own flood alarm of group @gidx starting (@start) or ending: true when
+ * its event is to be left out, because a class flood of the group is already announced
+ * at its start (the end of a flood whose start was left out is left out too).
+ */
+bool pw_anatomy_quiet_flood(struct pw_anatomy *a, size_t gidx, bool start);
 
 /*
  * Append ,"vectors":[...],"targets":[...] of group @gidx over the last interval to @b;

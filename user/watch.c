@@ -135,8 +135,13 @@ void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
 
 		ne = pw_detector_step(&it->det, &pl->g[it->gidx].cfg->det, now, dt, r->pps, r->bps,
 				      ev);
-		for (int e = 0; e < ne && w->sink; e++)
+		for (int e = 0; e < ne && w->sink; e++) {
+			/* One flood at a time per group: a class flood may have told it first. */
+			if (w->anat && !it->per_prefix && ev[e].kind == PW_ALARM_FLOOD &&
+			    pw_anatomy_quiet_flood(w->anat, it->gidx, ev[e].start))
+				continue;
 			w->sink(w->sink_ctx, it, &ev[e]);
+		}
 	}
 	if (w->anat) {
 		bool *group_flood = calloc(pl->n_groups + 1, sizeof(*group_flood));
