@@ -32,15 +32,15 @@ static __always_inline void pw_count_dest(pw_lookup_fn lookup, const void *daddr
 }
 
 /* As pw_count_dest(), and a packet counted at a prefix is counted in its class too. */
-static __always_inline void pw_count_dest_l4(pw_lookup_fn lookup, const void *daddr,
-					     __u32 unmatched, __u64 bytes,
-					     const struct pw_l4 *l4, int v6)
+static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lookup,
+					     const void *daddr, __u32 unmatched, __u64 bytes,
+					     const struct pw_l4 *l4)
 {
 	__u32 id;
 
 	if (lookup(daddr, &id) == 0) {
 		pw_count_id(id, bytes);
-		pw_count_anatomy(id, bytes, l4, daddr, v6);
+		pw_count_anatomy(ctx, id, bytes, l4);
 	} else {
 		pw_count_class(unmatched, bytes);
 	}
@@ -68,10 +68,10 @@ static __always_inline __u64 pw_count_frame(struct xdp_md *ctx, pw_lookup_fn v4,
 		r = PW_PARSE_MALFORMED;
 	switch (r) {
 	case PW_PARSE_IPV4:
-		pw_count_dest_l4(v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, &l4, 0);
+		pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, &l4);
 		break;
 	case PW_PARSE_IPV6:
-		pw_count_dest_l4(v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, &l4, 1);
+		pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, &l4);
 		break;
 	case PW_PARSE_NON_IP:
 		pw_count_class(PW_CLASS_NON_IP, bytes);

@@ -212,6 +212,9 @@ static __always_inline int pw_parse_l4(struct pw_cursor *c, enum pw_parse_result
 			return -1;
 		l4->saddr = &ip6h->saddr;
 		nh = ip6h->nexthdr;
+		/* Most packets have no extension header: test for those first. */
+		if (nh == PW_IPPROTO_TCP || nh == PW_IPPROTO_UDP)
+			goto upper;
 		/* Unrolled: a constant bound for the verifier, and no loop on the hot path. */
 #pragma unroll
 		for (int i = 0; i < PW_MAX_EXT_HDRS; i++) {
@@ -244,16 +247,18 @@ static __always_inline int pw_parse_l4(struct pw_cursor *c, enum pw_parse_result
 				}
 				l4->first_frag = off & 1;
 			} else {
-				break;
+				goto upper;
 			}
 		}
-		l4->ipproto = nh;
+		/* More extension headers than walked: no upper layer in sight. */
 		if (nh == PW_IPPROTO_HOPOPTS || nh == PW_IPPROTO_ROUTING ||
 		    nh == PW_IPPROTO_DSTOPTS || nh == PW_IPPROTO_AH || nh == PW_IPPROTO_FRAGMENT) {
-			/* More extension headers than walked: no upper layer in sight. */
+			l4->ipproto = nh;
 			l4->pclass = PW_PROTO_OTHER;
 			return 0;
 		}
+upper:
+		l4->ipproto = nh;
 		pw_class_upper(pos, c->end, l4);
 		return 0;
 	}

@@ -93,7 +93,7 @@ enum pw_proto {
  * (pw_samples, the next index in pw_sample_head), which userspace reads after each poll.
  */
 #define PW_SAMPLE_RING 1024
-#define PW_SAMPLE_SHIFT 4
+#define PW_SAMPLE_SHIFT 6
 
 /* pw_sample.flags */
 #define PW_SAMPLE_PORT 1U	    /* sport holds the packet's (or its datagram's) source port */
