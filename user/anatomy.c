@@ -435,8 +435,11 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 	/*
 	 * The raw counts stay: what a slot counts from here on goes to its new groups. The
 	 * packets that arrive while the slots are rewritten may go to either side; none is
-	 * lost.
+	 * lost. The first time, what the maps hold already (a pinned map taken over) is the
+	 * starting point.
 	 */
+	if (!a->have_raw)
+		settle(a);
 	err = 0;
 out:
 	free(cnt);
