@@ -458,6 +458,7 @@ int pw_anatomy_poll(struct pw_anatomy *a, double dt)
 	size_t want = (size_t)PW_SAMPLE_RING * 256;
 	int err = settle(a);
 
+	a->last_dt = dt;
 	if (err) {
 		pw_warn("flood anatomy: cannot read the class counters: %s", strerror(-err));
 		return err;
@@ -601,16 +602,87 @@ static int half_port(struct port_count *p, size_t n, double total)
 	return best_n * 2 >= total ? p[best].port : -1;
 }
 
+/* The vector a sample belongs to (as pw_anatomy_vectors() splits them). */
+static const char *sample_vector(const struct pw_sample *x)
+{
+	bool udp = x->pclass == PW_PROTO_UDP ||
+		   (x->pclass == PW_PROTO_FRAGMENT && (x->flags & PW_SAMPLE_PORT_FROM_FRAG));
+
+	if (!udp)
+		return pw_proto_name(x->pclass);
+	if ((x->flags & PW_SAMPLE_PORT) && pw_reflector_service(x->sport))
+		return "udp-amplification";
+	return "udp";
+}
+
 static int cmp_vec(const void *x, const void *y)
 {
 	const struct pw_vector *a = x, *b = y;
-	double ka = fmax(a->packets_share, a->bytes_share), kb = fmax(b->packets_share, b->bytes_share);
+	/*
+	 * Largest by the mean of both shares: by packets alone a DNS amplification in big
+	 * fragments would trail the victim's own small TCP segments, by bytes alone a SYN
+	 * flood would trail the network's data transfers.
+	 */
+	double ka = a->key, kb = b->key;
 
 	return ka > kb ? -1 : ka < kb;
 }
 
-size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_sample *s, size_t n,
-			  struct pw_vector *out, size_t max)
+/* Measured in bytes (a bandwidth attack), else in packets. */
+static bool bytes_vector(const char *name)
+{
+	return !strcmp(name, "udp-amplification") || !strcmp(name, "udp") ||
+	       !strcmp(name, "ip-fragments");
+}
+
+/*
+ * Order key of each vector: its share of what grew over the baselines @base (expected
+ * packets and bytes per class over the interval), in packets for packet floods (TCP
+ * flags, ICMP, other) and in bytes for UDP and fragments: an amplification is a bandwidth
+ * attack, a SYN flood a packet one, and what was there before (a network's own data
+ * transfers) is not the attack. Without baselines, or with nothing above them, the sum of
+ * the two shares.
+ */
+static void order_keys(struct pw_vector *v, size_t k, const struct pw_counter *base, double tp,
+		       double tb)
+{
+	double bp = 0, bb = 0, fam_p = 0, fam_b = 0, xp, xb;
+
+	for (size_t i = 0; i < k; i++)
+		v[i].key = v[i].packets_share + v[i].bytes_share;
+	if (!base)
+		return;
+	for (unsigned int c = 0; c < PW_PROTOS; c++) {
+		bp += (double)base[c].packets;
+		bb += (double)base[c].bytes;
+	}
+	xp = tp - bp;
+	xb = tb - bb;
+	if (xp <= 0 || xb <= 0)
+		return;
+	for (size_t i = 0; i < k; i++)
+		if (bytes_vector(v[i].vector)) {
+			fam_p += v[i].packets_share * tp;
+			fam_b += v[i].bytes_share * tb;
+		}
+	for (size_t i = 0; i < k; i++) {
+		bool by_bytes = bytes_vector(v[i].vector);
+		double val = by_bytes ? v[i].bytes_share * tb : v[i].packets_share * tp, was;
+		int c = pw_proto_index(v[i].vector);
+
+		if (by_bytes) /* the UDP family's baseline, shared as the family is now */
+			was = fam_b > 0 ? (double)(base[PW_PROTO_UDP].bytes +
+						   base[PW_PROTO_FRAGMENT].bytes) * val / fam_b
+					: 0;
+		else
+			was = c >= 0 ? (double)base[c].packets : 0;
+		v[i].key = fmax(0, val - was) / (by_bytes ? xb : xp);
+	}
+	(void)fam_p;
+}
+
+size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *base,
+			  const struct pw_sample *s, size_t n, struct pw_vector *out, size_t max)
 {
 	double P[PW_PROTOS] = { 0 }, B[PW_PROTOS] = { 0 }, tp = 0, tb = 0;
 	double fr_n = 0, fr_b = 0, fa_n = 0, fa_b = 0, un = 0, ub = 0, rn = 0, rb = 0;
@@ -701,6 +773,7 @@ size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_sample *s,
 			v[k].service = pw_reflector_service((uint16_t)v[k].source_port);
 		k++;
 	}
+	order_keys(v, k, d ? base : NULL, tp, tb);
 	qsort(v, k, sizeof(v[0]), cmp_vec);
 	{
 		size_t m = 0;
@@ -774,6 +847,8 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 			   int pclass, double pps, struct pw_buf *b)
 {
 	struct pw_sample *mine = malloc((a->n_smp + 1) * sizeof(*mine)), *cls;
+	struct pw_counter base[PW_PROTOS];
+	const char *lead;
 	struct pw_vector v[PW_PROTOS + 2];
 	struct pw_target t[5];
 	size_t n = 0, nc = 0, nv, nt;
@@ -788,7 +863,12 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 		    (!prefix || in_prefix(&a->smp[i], prefix)))
 			mine[n++] = a->smp[i];
 	/* A group's class shares are exact; a prefix's come from its samples. */
-	nv = pw_anatomy_vectors(prefix ? NULL : a->g[gidx].delta, mine, n, v, PW_PROTOS + 2);
+	/* The baselines of the class detectors, as counts over the interval. */
+	for (unsigned int c = 0; c < PW_PROTOS; c++) {
+		base[c].packets = (uint64_t)(a->g[gidx].det[c].base_pps * a->last_dt);
+		base[c].bytes = (uint64_t)(a->g[gidx].det[c].base_bps / 8 * a->last_dt);
+	}
+	nv = pw_anatomy_vectors(prefix ? NULL : a->g[gidx].delta, base, mine, n, v, PW_PROTOS + 2);
 	pw_buf_printf(b, ",\"vectors\":[");
 	for (size_t i = 0; i < nv; i++) {
 		pw_buf_printf(b, "%s{\"vector\":\"%s\",\"packets_share\":", i ? "," : "", v[i].vector);
@@ -801,15 +881,29 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 			pw_buf_printf(b, ",\"service\":\"%s\"", v[i].service);
 		pw_buf_printf(b, "}");
 	}
-	/* The targets of a class flood are those of that class. */
-	cls = mine;
-	nc = n;
+	/*
+	 * The targets are those of the flood's own traffic, not of everything the group
+	 * receives (a carpet's hosts each get less than the group's busy servers): of the
+	 * leading vector, or for a class flood of the leading vector of that class.
+	 */
+	lead = nv ? v[0].vector : NULL;
 	if (pclass >= 0) {
-		nc = 0;
-		for (size_t i = 0; i < n; i++)
-			if (mine[i].pclass == pclass)
-				cls[nc++] = mine[i];
+		lead = pw_proto_name((unsigned int)pclass);
+		for (size_t i = 0; i < nv && (pclass == PW_PROTO_UDP || pclass == PW_PROTO_FRAGMENT);
+		     i++)
+			if (!strcmp(v[i].vector, "udp-amplification") || !strcmp(v[i].vector, "udp") ||
+			    !strcmp(v[i].vector, "ip-fragments")) {
+				lead = v[i].vector;
+				break;
+			}
 	}
+	cls = mine;
+	nc = 0;
+	for (size_t i = 0; lead && i < n; i++)
+		if (!strcmp(sample_vector(&mine[i]), lead))
+			cls[nc++] = mine[i];
+	if (!nc)
+		nc = n; /* no sample of it: all of the group's */
 	nt = pw_anatomy_targets(cls, nc, t, 5);
 	pw_buf_printf(b, "],\"targets\":[");
 	for (size_t i = 0; i < nt; i++) {

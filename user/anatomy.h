@@ -74,6 +74,7 @@ struct pw_anatomy {
 	struct pw_sample *smp;	 /* the samples of the last interval */
 	size_t n_smp, cap_smp;
 	uint64_t samples_total;
+	double last_dt;
 };
 
 struct pw_watch;
@@ -136,6 +137,7 @@ struct pw_vector {
 	double packets_share, bytes_share;
 	int source_port; /* -1: none holds half of the entry */
 	const char *service;
+	double key; /* order, largest first: its share of the growth over the baselines */
 };
 
 struct pw_target {
@@ -146,11 +148,13 @@ struct pw_target {
 
 /*
  * Vectors of @d (class deltas over the interval; NULL: from the samples alone) and of
- * the samples @s of the group (only those inside @prefix when it is given), largest
- * first, entries under 5% of both shares dropped. Returns how many (at most @max).
+ * the samples @s, largest first, entries under 5% of both shares dropped. "Largest" is the
+ * vector's share of the growth over @base (the classes' baselines as counts over the
+ * interval; NULL: the sum of its two shares): see order_keys(). Returns how many (at most
+ * @max).
  */
-size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_sample *s, size_t n,
-			  struct pw_vector *out, size_t max);
+size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *base,
+			  const struct pw_sample *s, size_t n, struct pw_vector *out, size_t max);
 /* Top destinations of the samples @s, busiest first. Returns how many (at most @max). */
 size_t pw_anatomy_targets(const struct pw_sample *s, size_t n, struct pw_target *out,
 			  size_t max);

@@ -321,7 +321,7 @@ static void test_vectors_amplification(void **state)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_FRAGMENT, -1, 1500, 0);
 	for (int i = 0; i < 20; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_TCP_ACK, 443, 100, 0);
-	nv = pw_anatomy_vectors(d, s, n, v, PW_PROTOS + 2);
+	nv = pw_anatomy_vectors(d, NULL, s, n, v, PW_PROTOS + 2);
 	assert_int_equal(nv, 3);
 	/* UDP 400 + 3/4 of 400 fragments = 700 of 1000 packets, all from port 53. */
 	assert_string_equal(v[0].vector, "udp-amplification");
@@ -329,11 +329,52 @@ static void test_vectors_amplification(void **state)
 	assert_float_equal(v[0].bytes_share, 700.0 * 1500 / (1000 * 1500 - 200 * 1400), 1e-9);
 	assert_int_equal(v[0].source_port, 53);
 	assert_string_equal(v[0].service, "dns");
-	assert_string_equal(v[1].vector, "tcp-ack");
-	assert_float_equal(v[1].packets_share, 0.2, 1e-9);
-	assert_int_equal(v[1].source_port, -1);
-	assert_string_equal(v[2].vector, "ip-fragments");
-	assert_float_equal(v[2].packets_share, 0.1, 1e-9);
+	/* Without baselines, by the sum of both shares: 0.1 + 0.123 against 0.2 + 0.016. */
+	assert_string_equal(v[1].vector, "ip-fragments");
+	assert_float_equal(v[1].packets_share, 0.1, 1e-9);
+	assert_string_equal(v[2].vector, "tcp-ack");
+	assert_float_equal(v[2].packets_share, 0.2, 1e-9);
+	assert_int_equal(v[2].source_port, -1);
+}
+
+/*
+ * Ordered by growth over the baselines: a DNS amplification whose capture is mostly the
+ * victim's own small TCP segments by packets leads by the bytes it added; a SYN flood over
+ * a network of big transfers leads by the packets it added.
+ */
+static void test_vectors_order_by_growth(void **state)
+{
+	struct pw_counter d[PW_PROTOS] = { 0 }, base[PW_PROTOS] = { 0 };
+	struct pw_sample s[100];
+	struct pw_vector v[PW_PROTOS + 2];
+	size_t n = 0, nv;
+
+	(void)state;
+	d[PW_PROTO_TCP_ACK] = (struct pw_counter){ 6000, 6000 * 400 };
+	d[PW_PROTO_UDP] = (struct pw_counter){ 2500, 2500 * 1500 };
+	base[PW_PROTO_TCP_ACK] = (struct pw_counter){ 3000, 3000 * 400 };
+	base[PW_PROTO_UDP] = (struct pw_counter){ 100, 100 * 200 };
+	for (int i = 0; i < 50; i++)
+		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, 53, 1500, 0);
+	nv = pw_anatomy_vectors(d, base, s, n, v, PW_PROTOS + 2);
+	assert_int_equal(nv, 2);
+	assert_string_equal(v[0].vector, "udp-amplification");
+	assert_true(v[0].packets_share < v[1].packets_share); /* not by packets */
+	assert_int_equal(v[0].source_port, 53);
+	/* Without baselines, by the sum of both shares, the TCP segments would lead. */
+	nv = pw_anatomy_vectors(d, NULL, s, n, v, PW_PROTOS + 2);
+	assert_string_equal(v[0].vector, "tcp-ack");
+
+	memset(d, 0, sizeof(d));
+	memset(base, 0, sizeof(base));
+	d[PW_PROTO_TCP_ACK] = (struct pw_counter){ 1000, 1000 * 1400 };
+	d[PW_PROTO_TCP_SYN] = (struct pw_counter){ 5000, 5000 * 60 };
+	base[PW_PROTO_TCP_ACK] = (struct pw_counter){ 1000, 1000 * 1400 };
+	base[PW_PROTO_TCP_SYN] = (struct pw_counter){ 20, 20 * 60 };
+	nv = pw_anatomy_vectors(d, base, NULL, 0, v, PW_PROTOS + 2);
+	assert_int_equal(nv, 2);
+	assert_string_equal(v[0].vector, "tcp-syn");
+	assert_true(v[0].bytes_share < v[1].bytes_share); /* not by bytes */
 }
 
 /* Plain UDP from high ports is "udp"; a port is named only when it holds half; 5% cut. */
@@ -349,7 +390,7 @@ static void test_vectors_plain_udp_and_cut(void **state)
 	d[PW_PROTO_ICMP] = (struct pw_counter){ 40, 40 * 500 };
 	for (int i = 0; i < 60; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, 40000 + i % 3, 500, 0);
-	nv = pw_anatomy_vectors(d, s, n, v, PW_PROTOS + 2);
+	nv = pw_anatomy_vectors(d, NULL, s, n, v, PW_PROTOS + 2);
 	assert_int_equal(nv, 1); /* icmp at 4% is left out */
 	assert_string_equal(v[0].vector, "udp");
 	assert_int_equal(v[0].source_port, -1); /* three ports of a third each */
@@ -357,7 +398,7 @@ static void test_vectors_plain_udp_and_cut(void **state)
 	n = 0;
 	for (int i = 0; i < 60; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, i < 30 ? 40000 : 40001 + i, 500, 0);
-	nv = pw_anatomy_vectors(d, s, n, v, PW_PROTOS + 2);
+	nv = pw_anatomy_vectors(d, NULL, s, n, v, PW_PROTOS + 2);
 	assert_int_equal(v[0].source_port, 40000); /* exactly half */
 }
 
@@ -371,11 +412,11 @@ static void test_vectors_from_samples(void **state)
 	(void)state;
 	for (int i = 0; i < 10; i++)
 		s[i] = smp_of("10.0.0.1", i < 8 ? PW_PROTO_TCP_SYN : PW_PROTO_TCP_RST, -1, 60, 0);
-	nv = pw_anatomy_vectors(NULL, s, 10, v, PW_PROTOS + 2);
+	nv = pw_anatomy_vectors(NULL, NULL, s, 10, v, PW_PROTOS + 2);
 	assert_int_equal(nv, 2);
 	assert_string_equal(v[0].vector, "tcp-syn");
 	assert_float_equal(v[0].packets_share, 0.8, 1e-9);
-	assert_int_equal(pw_anatomy_vectors(NULL, s, 0, v, PW_PROTOS + 2), 0);
+	assert_int_equal(pw_anatomy_vectors(NULL, NULL, s, 0, v, PW_PROTOS + 2), 0);
 }
 
 static void test_targets(void **state)
@@ -436,9 +477,8 @@ static void test_hidden_syn_flood(void **state)
 	assert_true(x.rec[0].start);
 	assert_string_equal(x.rec[0].cls, "tcp-syn");
 	assert_non_null(strstr(x.rec[0].json, "\"class\":\"tcp-syn\""));
-	/* Largest first by the larger share: the ACKs' bytes lead, the SYNs' packets follow. */
-	assert_non_null(strstr(x.rec[0].json, "\"vectors\":[{\"vector\":\"tcp-ack\""));
-	assert_non_null(strstr(x.rec[0].json, "{\"vector\":\"tcp-syn\",\"packets_share\":0.5"));
+	/* What grew leads: the SYNs, though the ACKs' bytes are most of the traffic. */
+	assert_non_null(strstr(x.rec[0].json, "\"vectors\":[{\"vector\":\"tcp-syn\",\"packets_share\":0.5"));
 	/* The class flood's targets are its class's: the victim, not the busy server. */
 	assert_non_null(strstr(x.rec[0].json, "\"targets\":[{\"address\":\"10.0.0.99\""));
 	/* It goes on: no second event; then it ends once. */
@@ -575,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_overlapping_groups),
 		cmocka_unit_test(test_reload_keeps_totals),
 		cmocka_unit_test(test_vectors_amplification),
+		cmocka_unit_test(test_vectors_order_by_growth),
 		cmocka_unit_test(test_vectors_plain_udp_and_cut),
 		cmocka_unit_test(test_vectors_from_samples),
 		cmocka_unit_test(test_targets),
