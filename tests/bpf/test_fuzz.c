@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "anatomy.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
@@ -481,19 +482,30 @@ static void next_job(struct gen *g, struct job *j)
 /* ---- the program, its counters, and the test ---- */
 
 static struct pw_bpf *bpf;
+static struct pw_anat_source anat;
 static struct ref_set ref_a, ref_b;
 
 struct totals {
 	struct pw_counter ids[N_IDS];
 	struct pw_counter classes[PW_CLASS_MAX];
 	struct pw_counter iface;
+	/* the protocol classes (flood anatomy), all ids in slot 0: they add up to the ids */
+	struct pw_counter anat;
 };
 
 static void read_totals(struct totals *t)
 {
+	struct pw_counter a[PW_PROTOS];
+
 	assert_int_equal(pw_bpf_read_counters(bpf, N_IDS, t->ids), 0);
 	assert_int_equal(pw_bpf_read_classes(bpf, t->classes), 0);
 	assert_int_equal(pw_bpf_iface_read(bpf, LO_IFINDEX, &t->iface), 0);
+	assert_int_equal(anat.read_classes(anat.ctx, 1, a), 0);
+	t->anat = (struct pw_counter){ 0, 0 };
+	for (unsigned int c = 0; c < PW_PROTOS; c++) {
+		t->anat.packets += a[c].packets;
+		t->anat.bytes += a[c].bytes;
+	}
 }
 
 static void add(struct totals *t, struct verdict v, uint64_t packets, uint64_t bytes)
@@ -504,6 +516,10 @@ static void add(struct totals *t, struct verdict v, uint64_t packets, uint64_t b
 	c->bytes += bytes;
 	t->iface.packets += packets;
 	t->iface.bytes += bytes;
+	if (v.where == W_ID) {
+		t->anat.packets += packets;
+		t->anat.bytes += bytes;
+	}
 }
 
 static void load_set(const char *const *texts, size_t n, uint32_t first_id, struct ref_set *ref)
@@ -639,7 +655,9 @@ static void compare(const struct totals *base, const struct totals *now, const s
 		    const struct gen *saved, unsigned long jobs, unsigned long first_serial)
 {
 	bool same = now->iface.packets - base->iface.packets == exp->iface.packets &&
-		    now->iface.bytes - base->iface.bytes == exp->iface.bytes;
+		    now->iface.bytes - base->iface.bytes == exp->iface.bytes &&
+		    now->anat.packets - base->anat.packets == exp->anat.packets &&
+		    now->anat.bytes - base->anat.bytes == exp->anat.bytes;
 
 	for (unsigned int i = 0; same && i < N_IDS; i++)
 		same = now->ids[i].packets - base->ids[i].packets == exp->ids[i].packets &&
@@ -827,6 +845,8 @@ static int setup(void **state)
 	if (!err)
 		err = pw_bpf_load(bpf);
 	if (!err)
+		err = pw_anat_bpf_source(bpf, &anat);
+	if (!err)
 		err = pw_bpf_iface_add(bpf, LO_IFINDEX);
 	if (err) {
 		fprintf(stderr, "cannot load the BPF program: %s (needs root and BPF)\n",
@@ -839,6 +859,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	pw_anat_bpf_free(&anat);
 	pw_bpf_close(bpf);
 	return 0;
 }
