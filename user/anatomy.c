@@ -19,7 +19,7 @@
 const char *pw_proto_name(unsigned int proto)
 {
 	static const char *const names[PW_PROTOS] = {
-		"tcp-syn", "tcp-synack", "tcp-rst", "tcp-ack", "tcp-other",
+		"tcp-syn", "tcp-synack", "tcp-rst",	 "tcp-ack", "tcp-other",
 		"udp",	   "icmp",	 "ip-fragments", "other",
 	};
 
@@ -43,15 +43,15 @@ static const struct {
 	uint16_t port;
 	const char *service;
 } reflectors[] = {
-	{ 17, "qotd" },		 { 19, "chargen" },    { 53, "dns" },	       { 69, "tftp" },
-	{ 111, "portmap" },	 { 123, "ntp" },       { 137, "netbios" },     { 161, "snmp" },
-	{ 389, "cldap" },	 { 427, "slp" },       { 443, "quic" },	       { 500, "isakmp" },
-	{ 520, "rip" },		 { 623, "ipmi" },      { 1194, "openvpn" },    { 1434, "mssql" },
-	{ 1701, "l2tp" },	 { 1900, "ssdp" },     { 3283, "arms" },       { 3478, "stun" },
-	{ 3702, "wsd" },	 { 4500, "isakmp" },   { 5060, "sip" },	       { 5351, "nat-pmp" },
-	{ 5353, "mdns" },	 { 5683, "coap" },     { 6881, "bittorrent" }, { 10001, "ubnt" },
-	{ 10074, "mitel" },	 { 11211, "memcached" }, { 27015, "steam" },   { 32414, "plex" },
-	{ 33848, "jenkins" }, { 37810, "dvr" },     { 47808, "bacnet" },
+	{17, "qotd"},	    {19, "chargen"},	  {53, "dns"},		{69, "tftp"},
+	{111, "portmap"},   {123, "ntp"},	  {137, "netbios"},	{161, "snmp"},
+	{389, "cldap"},	    {427, "slp"},	  {443, "quic"},	{500, "isakmp"},
+	{520, "rip"},	    {623, "ipmi"},	  {1194, "openvpn"},	{1434, "mssql"},
+	{1701, "l2tp"},	    {1900, "ssdp"},	  {3283, "arms"},	{3478, "stun"},
+	{3702, "wsd"},	    {4500, "isakmp"},	  {5060, "sip"},	{5351, "nat-pmp"},
+	{5353, "mdns"},	    {5683, "coap"},	  {6881, "bittorrent"}, {10001, "ubnt"},
+	{10074, "mitel"},   {11211, "memcached"}, {27015, "steam"},	{32414, "plex"},
+	{33848, "jenkins"}, {37810, "dvr"},	  {47808, "bacnet"},
 };
 
 const char *pw_reflector_service(uint16_t port)
@@ -94,7 +94,8 @@ static int bpf_read_classes(void *ctx, uint32_t n_slots, struct pw_counter *out)
 			if (s->keys[i] >= n)
 				continue;
 			for (int c = 0; c < s->ncpus; c++) {
-				out[s->keys[i]].packets += s->vals[(size_t)i * s->ncpus + c].packets;
+				out[s->keys[i]].packets +=
+					s->vals[(size_t)i * s->ncpus + c].packets;
 				out[s->keys[i]].bytes += s->vals[(size_t)i * s->ncpus + c].bytes;
 			}
 		}
@@ -172,10 +173,10 @@ int pw_anat_bpf_source(struct pw_bpf *b, struct pw_anat_source *src)
 	s->keys = calloc(nk, sizeof(*s->keys));
 	s->vals = calloc(nk * (size_t)s->ncpus, sizeof(*s->vals));
 	s->svals = calloc((size_t)PW_SAMPLE_RING * (size_t)s->ncpus, sizeof(*s->svals));
-	*src = (struct pw_anat_source){ .ctx = s,
-					.read_classes = bpf_read_classes,
-					.set_slots = bpf_set_slots,
-					.read_samples = bpf_read_samples };
+	*src = (struct pw_anat_source){.ctx = s,
+				       .read_classes = bpf_read_classes,
+				       .set_slots = bpf_set_slots,
+				       .read_samples = bpf_read_samples};
 	if (!s->last_seq || !s->keys || !s->vals || !s->svals) {
 		pw_anat_bpf_free(src);
 		return -ENOMEM;
@@ -266,11 +267,11 @@ static int settle(struct pw_anatomy *a)
 	for (uint32_t s = 1; s < a->n_slots; s++) {
 		for (unsigned int c = 0; c < PW_PROTOS; c++) {
 			size_t k = (size_t)s * PW_PROTOS + c;
-			struct pw_counter d = { cur[k].packets - a->raw[k].packets,
-						cur[k].bytes - a->raw[k].bytes };
+			struct pw_counter d = {cur[k].packets - a->raw[k].packets,
+					       cur[k].bytes - a->raw[k].bytes};
 
 			if (!a->have_raw)
-				d = (struct pw_counter){ 0, 0 };
+				d = (struct pw_counter){0, 0};
 			for (uint32_t j = a->slot_off[s]; j < a->slot_off[s + 1]; j++) {
 				struct pw_anat_group *g = &a->g[a->slot_grp[j]];
 
@@ -323,7 +324,8 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 	/* The groups of each prefix (sorted order): those with an outer range over it. */
 	for (size_t gi = 0; gi < pl->n_groups; gi++)
 		for (size_t k = 0; k < pl->g[gi].n_outer; k++)
-			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end; i++)
+			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end;
+			     i++)
 				cnt[i]++, total++;
 	lists = calloc(total + 1, sizeof(*lists));
 	slot_grp = calloc(total + 1, sizeof(*slot_grp));
@@ -335,7 +337,8 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 	memset(cnt, 0, (pl->n + 1) * sizeof(*cnt));
 	for (size_t gi = 0; gi < pl->n_groups; gi++)
 		for (size_t k = 0; k < pl->g[gi].n_outer; k++)
-			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end; i++)
+			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end;
+			     i++)
 				lists[start[i] + cnt[i]++] = (uint32_t)gi;
 	/* Distinct group sets get distinct slots (open addressing on the set's hash). */
 	for (size_t i = 0; i < pl->n; i++) {
@@ -354,7 +357,7 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 					overflow++;
 					break;
 				}
-				*e = (struct set_entry){ h, start[i], cnt[i], n_slots };
+				*e = (struct set_entry){h, start[i], cnt[i], n_slots};
 				slot = n_slots++;
 				break;
 			}
@@ -388,8 +391,10 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 		free(set_of);
 	}
 	if (overflow)
-		pw_warn("flood anatomy: more than %d distinct sets of overlapping groups; %u prefixes "
-			"are left out of the class counts", PW_MAX_SLOTS - 1, overflow);
+		pw_warn("flood anatomy: more than %d distinct sets of overlapping groups; %u "
+			"prefixes "
+			"are left out of the class counts",
+			PW_MAX_SLOTS - 1, overflow);
 	/* Groups that stay (by name) keep their totals and detectors. */
 	for (size_t gi = 0; gi < pl->n_groups; gi++) {
 		snprintf(g[gi].name, sizeof(g[gi].name), "%s", pl->g[gi].cfg->name);
@@ -504,7 +509,8 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 		unsigned int order[PW_PROTOS];
 		bool told = group_flood && group_flood[gi];
 
-		/* Classes by rate, largest first: of several starting at once, the largest speaks. */
+		/* Classes by rate, largest first: of several starting at once, the largest speaks.
+		 */
 		for (unsigned int c = 0; c < PW_PROTOS; c++) {
 			unsigned int k = c;
 
@@ -516,7 +522,7 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 		for (unsigned int i = 0; i < PW_PROTOS; i++) {
 			unsigned int c = order[i];
 			struct pw_event ev[PW_ALARM_KINDS * 2];
-			struct pw_watch_item it = { 0 };
+			struct pw_watch_item it = {0};
 			int ne = pw_detector_step(&g->det[c], &g->cls_cfg[c], now, dt, g->pps[c],
 						  g->bps[c], ev);
 
@@ -527,7 +533,8 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 			for (int e = 0; e < ne; e++) {
 				if (ev[e].kind != PW_ALARM_FLOOD)
 					continue;
-				/* One flood at a time per group: the group's own, or one class's. */
+				/* One flood at a time per group: the group's own, or one class's.
+				 */
 				if (ev[e].start && told)
 					continue;
 				if (!ev[e].start && !g->announced[c])
@@ -564,8 +571,8 @@ bool pw_anatomy_quiet_flood(struct pw_anatomy *a, size_t gidx, bool start)
 
 static bool in_prefix(const struct pw_sample *s, const struct pw_prefix *p)
 {
-	struct pw_prefix h = { .family = s->family == 6 ? AF_INET6 : AF_INET,
-			       .len = s->family == 6 ? 128 : 32 };
+	struct pw_prefix h = {.family = s->family == 6 ? AF_INET6 : AF_INET,
+			      .len = s->family == 6 ? 128 : 32};
 
 	memcpy(h.addr, s->daddr, 16);
 	return pw_prefix_contains(p, &h);
@@ -672,7 +679,8 @@ static void order_keys(struct pw_vector *v, size_t k, const struct pw_counter *b
 
 		if (by_bytes) /* the UDP family's baseline, shared as the family is now */
 			was = fam_b > 0 ? (double)(base[PW_PROTO_UDP].bytes +
-						   base[PW_PROTO_FRAGMENT].bytes) * val / fam_b
+						   base[PW_PROTO_FRAGMENT].bytes) *
+						  val / fam_b
 					: 0;
 		else
 			was = c >= 0 ? (double)base[c].packets : 0;
@@ -684,9 +692,10 @@ static void order_keys(struct pw_vector *v, size_t k, const struct pw_counter *b
 size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *base,
 			  const struct pw_sample *s, size_t n, struct pw_vector *out, size_t max)
 {
-	double P[PW_PROTOS] = { 0 }, B[PW_PROTOS] = { 0 }, tp = 0, tb = 0;
+	double P[PW_PROTOS] = {0}, B[PW_PROTOS] = {0}, tp = 0, tb = 0;
 	double fr_n = 0, fr_b = 0, fa_n = 0, fa_b = 0, un = 0, ub = 0, rn = 0, rb = 0;
-	struct port_count *refl = calloc(n + 1, sizeof(*refl)), *plain = calloc(n + 1, sizeof(*plain));
+	struct port_count *refl = calloc(n + 1, sizeof(*refl)),
+			  *plain = calloc(n + 1, sizeof(*plain));
 	size_t n_refl = 0, n_plain = 0, k = 0;
 	struct pw_vector v[PW_PROTOS + 2];
 	double up, ubytes, amp_p = 0, amp_b = 0;
@@ -695,8 +704,8 @@ size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *b
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct pw_sample *x = &s[i];
-		bool udp = x->pclass == PW_PROTO_UDP ||
-			   (x->pclass == PW_PROTO_FRAGMENT && (x->flags & PW_SAMPLE_PORT_FROM_FRAG));
+		bool udp = x->pclass == PW_PROTO_UDP || (x->pclass == PW_PROTO_FRAGMENT &&
+							 (x->flags & PW_SAMPLE_PORT_FROM_FRAG));
 
 		if (!d && x->pclass < PW_PROTOS) {
 			P[x->pclass] += 1;
@@ -717,9 +726,9 @@ size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *b
 		if (pw_reflector_service(x->sport)) {
 			rn += 1;
 			rb += x->bytes;
-			refl[n_refl++] = (struct port_count){ x->sport, 1, x->bytes };
+			refl[n_refl++] = (struct port_count){x->sport, 1, x->bytes};
 		} else {
-			plain[n_plain++] = (struct port_count){ x->sport, 1, x->bytes };
+			plain[n_plain++] = (struct port_count){x->sport, 1, x->bytes};
 		}
 	}
 	if (d)
@@ -756,18 +765,18 @@ size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *b
 			p -= amp_p;
 			b -= amp_b;
 		}
-		v[k] = (struct pw_vector){ .packets_share = p / tp,
-					   .bytes_share = tb > 0 ? b / tb : 0,
-					   .source_port = -1 };
+		v[k] = (struct pw_vector){.packets_share = p / tp,
+					  .bytes_share = tb > 0 ? b / tb : 0,
+					  .source_port = -1};
 		snprintf(v[k].vector, sizeof(v[k].vector), "%s", pw_proto_name(c));
 		if (c == PW_PROTO_UDP)
 			v[k].source_port = half_port(plain, n_plain, un - rn);
 		k++;
 	}
 	if (amp_p > 0 || amp_b > 0) {
-		v[k] = (struct pw_vector){ .packets_share = amp_p / tp,
-					   .bytes_share = tb > 0 ? amp_b / tb : 0,
-					   .source_port = half_port(refl, n_refl, rn) };
+		v[k] = (struct pw_vector){.packets_share = amp_p / tp,
+					  .bytes_share = tb > 0 ? amp_b / tb : 0,
+					  .source_port = half_port(refl, n_refl, rn)};
 		snprintf(v[k].vector, sizeof(v[k].vector), "udp-amplification");
 		if (v[k].source_port >= 0)
 			v[k].service = pw_reflector_service((uint16_t)v[k].source_port);
@@ -871,7 +880,8 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 	nv = pw_anatomy_vectors(prefix ? NULL : a->g[gidx].delta, base, mine, n, v, PW_PROTOS + 2);
 	pw_buf_printf(b, ",\"vectors\":[");
 	for (size_t i = 0; i < nv; i++) {
-		pw_buf_printf(b, "%s{\"vector\":\"%s\",\"packets_share\":", i ? "," : "", v[i].vector);
+		pw_buf_printf(b, "%s{\"vector\":\"%s\",\"packets_share\":", i ? "," : "",
+			      v[i].vector);
 		num(b, v[i].packets_share);
 		pw_buf_printf(b, ",\"bytes_share\":");
 		num(b, v[i].bytes_share);
@@ -889,10 +899,10 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 	lead = nv ? v[0].vector : NULL;
 	if (pclass >= 0) {
 		lead = pw_proto_name((unsigned int)pclass);
-		for (size_t i = 0; i < nv && (pclass == PW_PROTO_UDP || pclass == PW_PROTO_FRAGMENT);
-		     i++)
-			if (!strcmp(v[i].vector, "udp-amplification") || !strcmp(v[i].vector, "udp") ||
-			    !strcmp(v[i].vector, "ip-fragments")) {
+		for (size_t i = 0;
+		     i < nv && (pclass == PW_PROTO_UDP || pclass == PW_PROTO_FRAGMENT); i++)
+			if (!strcmp(v[i].vector, "udp-amplification") ||
+			    !strcmp(v[i].vector, "udp") || !strcmp(v[i].vector, "ip-fragments")) {
 				lead = v[i].vector;
 				break;
 			}
@@ -922,7 +932,7 @@ void pw_anatomy_event_json(const struct pw_anatomy *a, size_t gidx, const struct
 
 void pw_anatomy_render(const struct pw_anatomy *a, struct pw_buf *b)
 {
-	static const char *const what[2] = { "packets", "bytes" };
+	static const char *const what[2] = {"packets", "bytes"};
 
 	for (int k = 0; k < 2; k++) {
 		pw_buf_printf(b,
@@ -933,7 +943,8 @@ void pw_anatomy_render(const struct pw_anatomy *a, struct pw_buf *b)
 		for (size_t gi = 0; gi < a->n_groups; gi++)
 			for (unsigned int c = 0; c < PW_PROTOS; c++)
 				pw_buf_printf(b,
-					      "prefixwatch_group_class_%s_total{group=\"%s\",class=\"%s\"} %llu\n",
+					      "prefixwatch_group_class_%s_total{group=\"%s\",class="
+					      "\"%s\"} %llu\n",
 					      what[k], a->g[gi].name, pw_proto_name(c),
 					      (unsigned long long)(k ? a->g[gi].total[c].bytes
 								     : a->g[gi].total[c].packets));

@@ -65,13 +65,13 @@ struct pw_anatomy {
 	struct pw_anat_source src;
 	struct pw_anat_group *g; /* same order as the poller's groups */
 	size_t n_groups;
-	uint32_t n_slots;	 /* slots in use, slot 0 included */
-	uint32_t *slot_off;	 /* groups of slot s: slot_grp[slot_off[s] .. slot_off[s+1]) */
+	uint32_t n_slots;   /* slots in use, slot 0 included */
+	uint32_t *slot_off; /* groups of slot s: slot_grp[slot_off[s] .. slot_off[s+1]) */
 	uint32_t *slot_grp;
-	struct pw_counter *raw;	 /* last read, per slot * PW_PROTOS */
+	struct pw_counter *raw; /* last read, per slot * PW_PROTOS */
 	bool have_raw;
-	uint32_t overflow_ids;	 /* ids left in slot 0 because the slots ran out */
-	struct pw_sample *smp;	 /* the samples of the last interval */
+	uint32_t overflow_ids; /* ids left in slot 0 because the slots ran out */
+	struct pw_sample *smp; /* the samples of the last interval */
 	size_t n_smp, cap_smp;
 	uint64_t samples_total;
 	double last_dt;
@@ -156,7 +156,6 @@ struct pw_target {
 size_t pw_anatomy_vectors(const struct pw_counter *d, const struct pw_counter *base,
 			  const struct pw_sample *s, size_t n, struct pw_vector *out, size_t max);
 /* Top destinations of the samples @s, busiest first. Returns how many (at most @max). */
-size_t pw_anatomy_targets(const struct pw_sample *s, size_t n, struct pw_target *out,
-			  size_t max);
+size_t pw_anatomy_targets(const struct pw_sample *s, size_t n, struct pw_target *out, size_t max);
 
 #endif /* PW_ANATOMY_H */

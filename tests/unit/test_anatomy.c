@@ -123,7 +123,7 @@ static void record(void *ctx, const struct pw_watch_item *it, const struct pw_ev
 {
 	struct fx *x = ctx;
 	struct rec *r;
-	struct pw_buf b = { 0 };
+	struct pw_buf b = {0};
 
 	if (ev->kind != PW_ALARM_FLOOD)
 		return;
@@ -153,10 +153,10 @@ static void group(struct pw_config *cfg, const char *name, ...)
 static void fx_start(struct fx *x, struct pw_config *cfg)
 {
 	struct pw_source src;
-	struct pw_anat_source as = { .ctx = &x->fa,
-				     .read_classes = fa_read_classes,
-				     .set_slots = fa_set_slots,
-				     .read_samples = fa_read_samples };
+	struct pw_anat_source as = {.ctx = &x->fa,
+				    .read_classes = fa_read_classes,
+				    .set_slots = fa_set_slots,
+				    .read_samples = fa_read_samples};
 
 	src = fake_source(&x->f, FAKE_IDS);
 	x->fa.f = &x->f;
@@ -289,7 +289,7 @@ static void test_reload_keeps_totals(void **state)
 static struct pw_sample smp_of(const char *addr, unsigned int cls, int sport, unsigned int bytes,
 			       unsigned int flags)
 {
-	struct pw_sample s = { 0 };
+	struct pw_sample s = {0};
 
 	s.family = strchr(addr, ':') ? 6 : 4;
 	inet_pton(s.family == 6 ? AF_INET6 : AF_INET, addr, s.daddr);
@@ -304,15 +304,15 @@ static struct pw_sample smp_of(const char *addr, unsigned int cls, int sport, un
 /* DNS amplification in fragments: the later fragments join their datagram's entry. */
 static void test_vectors_amplification(void **state)
 {
-	struct pw_counter d[PW_PROTOS] = { 0 };
+	struct pw_counter d[PW_PROTOS] = {0};
 	struct pw_sample s[100];
 	struct pw_vector v[PW_PROTOS + 2];
 	size_t n = 0, nv;
 
 	(void)state;
-	d[PW_PROTO_TCP_ACK] = (struct pw_counter){ 200, 200 * 100 };
-	d[PW_PROTO_UDP] = (struct pw_counter){ 400, 400 * 1500 };
-	d[PW_PROTO_FRAGMENT] = (struct pw_counter){ 400, 400 * 1500 };
+	d[PW_PROTO_TCP_ACK] = (struct pw_counter){200, 200 * 100};
+	d[PW_PROTO_UDP] = (struct pw_counter){400, 400 * 1500};
+	d[PW_PROTO_FRAGMENT] = (struct pw_counter){400, 400 * 1500};
 	for (int i = 0; i < 40; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, 53, 1500, 0);
 	for (int i = 0; i < 30; i++)
@@ -344,16 +344,16 @@ static void test_vectors_amplification(void **state)
  */
 static void test_vectors_order_by_growth(void **state)
 {
-	struct pw_counter d[PW_PROTOS] = { 0 }, base[PW_PROTOS] = { 0 };
+	struct pw_counter d[PW_PROTOS] = {0}, base[PW_PROTOS] = {0};
 	struct pw_sample s[100];
 	struct pw_vector v[PW_PROTOS + 2];
 	size_t n = 0, nv;
 
 	(void)state;
-	d[PW_PROTO_TCP_ACK] = (struct pw_counter){ 6000, 6000 * 400 };
-	d[PW_PROTO_UDP] = (struct pw_counter){ 2500, 2500 * 1500 };
-	base[PW_PROTO_TCP_ACK] = (struct pw_counter){ 3000, 3000 * 400 };
-	base[PW_PROTO_UDP] = (struct pw_counter){ 100, 100 * 200 };
+	d[PW_PROTO_TCP_ACK] = (struct pw_counter){6000, 6000 * 400};
+	d[PW_PROTO_UDP] = (struct pw_counter){2500, 2500 * 1500};
+	base[PW_PROTO_TCP_ACK] = (struct pw_counter){3000, 3000 * 400};
+	base[PW_PROTO_UDP] = (struct pw_counter){100, 100 * 200};
 	for (int i = 0; i < 50; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, 53, 1500, 0);
 	nv = pw_anatomy_vectors(d, base, s, n, v, PW_PROTOS + 2);
@@ -367,10 +367,10 @@ static void test_vectors_order_by_growth(void **state)
 
 	memset(d, 0, sizeof(d));
 	memset(base, 0, sizeof(base));
-	d[PW_PROTO_TCP_ACK] = (struct pw_counter){ 1000, 1000 * 1400 };
-	d[PW_PROTO_TCP_SYN] = (struct pw_counter){ 5000, 5000 * 60 };
-	base[PW_PROTO_TCP_ACK] = (struct pw_counter){ 1000, 1000 * 1400 };
-	base[PW_PROTO_TCP_SYN] = (struct pw_counter){ 20, 20 * 60 };
+	d[PW_PROTO_TCP_ACK] = (struct pw_counter){1000, 1000 * 1400};
+	d[PW_PROTO_TCP_SYN] = (struct pw_counter){5000, 5000 * 60};
+	base[PW_PROTO_TCP_ACK] = (struct pw_counter){1000, 1000 * 1400};
+	base[PW_PROTO_TCP_SYN] = (struct pw_counter){20, 20 * 60};
 	nv = pw_anatomy_vectors(d, base, NULL, 0, v, PW_PROTOS + 2);
 	assert_int_equal(nv, 2);
 	assert_string_equal(v[0].vector, "tcp-syn");
@@ -380,14 +380,14 @@ static void test_vectors_order_by_growth(void **state)
 /* Plain UDP from high ports is "udp"; a port is named only when it holds half; 5% cut. */
 static void test_vectors_plain_udp_and_cut(void **state)
 {
-	struct pw_counter d[PW_PROTOS] = { 0 };
+	struct pw_counter d[PW_PROTOS] = {0};
 	struct pw_sample s[100];
 	struct pw_vector v[PW_PROTOS + 2];
 	size_t n = 0, nv;
 
 	(void)state;
-	d[PW_PROTO_UDP] = (struct pw_counter){ 960, 960 * 500 };
-	d[PW_PROTO_ICMP] = (struct pw_counter){ 40, 40 * 500 };
+	d[PW_PROTO_UDP] = (struct pw_counter){960, 960 * 500};
+	d[PW_PROTO_ICMP] = (struct pw_counter){40, 40 * 500};
 	for (int i = 0; i < 60; i++)
 		s[n++] = smp_of("10.0.0.1", PW_PROTO_UDP, 40000 + i % 3, 500, 0);
 	nv = pw_anatomy_vectors(d, NULL, s, n, v, PW_PROTOS + 2);
@@ -478,7 +478,8 @@ static void test_hidden_syn_flood(void **state)
 	assert_string_equal(x.rec[0].cls, "tcp-syn");
 	assert_non_null(strstr(x.rec[0].json, "\"class\":\"tcp-syn\""));
 	/* What grew leads: the SYNs, though the ACKs' bytes are most of the traffic. */
-	assert_non_null(strstr(x.rec[0].json, "\"vectors\":[{\"vector\":\"tcp-syn\",\"packets_share\":0.5"));
+	assert_non_null(strstr(x.rec[0].json,
+			       "\"vectors\":[{\"vector\":\"tcp-syn\",\"packets_share\":0.5"));
 	/* The class flood's targets are its class's: the victim, not the busy server. */
 	assert_non_null(strstr(x.rec[0].json, "\"targets\":[{\"address\":\"10.0.0.99\""));
 	/* It goes on: no second event; then it ends once. */
@@ -521,8 +522,7 @@ static void test_group_flood_one_event(void **state)
 	}
 	assert_int_equal(x.n_rec, 1);
 	assert_string_equal(x.rec[0].cls, "");
-	assert_non_null(strstr(x.rec[0].json,
-			       "\"vectors\":[{\"vector\":\"udp-amplification\""));
+	assert_non_null(strstr(x.rec[0].json, "\"vectors\":[{\"vector\":\"udp-amplification\""));
 	assert_non_null(strstr(x.rec[0].json, "\"source_port\":123,\"service\":\"ntp\""));
 	assert_non_null(strstr(x.rec[0].json, "\"targets\":[{\"address\":\"10.0.0.53\""));
 	fx_end(&x);
@@ -558,7 +558,7 @@ static void test_render(void **state)
 {
 	static struct fx x;
 	struct pw_config cfg;
-	struct pw_buf b = { 0 };
+	struct pw_buf b = {0};
 
 	(void)state;
 	pw_config_defaults(&cfg);
@@ -572,11 +572,14 @@ static void test_render(void **state)
 	assert_non_null(strstr(b.data, "# TYPE prefixwatch_group_class_packets_total counter\n"));
 	assert_non_null(strstr(b.data, "# TYPE prefixwatch_group_class_bytes_total counter\n"));
 	assert_non_null(strstr(
-		b.data, "prefixwatch_group_class_packets_total{group=\"kp\",class=\"tcp-rst\"} 17\n"));
+		b.data,
+		"prefixwatch_group_class_packets_total{group=\"kp\",class=\"tcp-rst\"} 17\n"));
 	assert_non_null(strstr(
-		b.data, "prefixwatch_group_class_bytes_total{group=\"kp\",class=\"tcp-rst\"} 1020\n"));
+		b.data,
+		"prefixwatch_group_class_bytes_total{group=\"kp\",class=\"tcp-rst\"} 1020\n"));
 	assert_non_null(strstr(
-		b.data, "prefixwatch_group_class_packets_total{group=\"kp\",class=\"ip-fragments\"} 0\n"));
+		b.data,
+		"prefixwatch_group_class_packets_total{group=\"kp\",class=\"ip-fragments\"} 0\n"));
 	pw_buf_free(&b);
 	fx_end(&x);
 }
@@ -587,12 +590,12 @@ static void test_reflector_table(void **state)
 		uint16_t port;
 		const char *service;
 	} want[] = {
-		{ 17, "qotd" },	   { 19, "chargen" },	  { 53, "dns" },	{ 111, "portmap" },
-		{ 123, "ntp" },	   { 137, "netbios" },	  { 161, "snmp" },	{ 389, "cldap" },
-		{ 500, "isakmp" }, { 520, "rip" },	  { 1194, "openvpn" }, { 1434, "mssql" },
-		{ 1701, "l2tp" },  { 1900, "ssdp" },	  { 3283, "arms" },	{ 3702, "wsd" },
-		{ 4500, "isakmp" }, { 5353, "mdns" },	  { 5683, "coap" },	{ 10001, "ubnt" },
-		{ 11211, "memcached" }, { 32414, "plex" }, { 47808, "bacnet" },
+		{17, "qotd"},	      {19, "chargen"},	{53, "dns"},	   {111, "portmap"},
+		{123, "ntp"},	      {137, "netbios"}, {161, "snmp"},	   {389, "cldap"},
+		{500, "isakmp"},      {520, "rip"},	{1194, "openvpn"}, {1434, "mssql"},
+		{1701, "l2tp"},	      {1900, "ssdp"},	{3283, "arms"},	   {3702, "wsd"},
+		{4500, "isakmp"},     {5353, "mdns"},	{5683, "coap"},	   {10001, "ubnt"},
+		{11211, "memcached"}, {32414, "plex"},	{47808, "bacnet"},
 	};
 
 	(void)state;
