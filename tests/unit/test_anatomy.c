@@ -528,6 +528,40 @@ static void test_group_flood_one_event(void **state)
 	fx_end(&x);
 }
 
+/* A prefix's own flood (per_prefix = yes): its anatomy comes from its own samples. */
+static void test_prefix_flood_event(void **state)
+{
+	static struct fx x;
+	struct pw_config cfg;
+	const char *ev = NULL;
+	int t;
+
+	(void)state;
+	pw_config_defaults(&cfg);
+	group(&cfg, "kp", "10.0.0.0/24", "10.0.1.0/24", NULL);
+	cfg.groups[0].per_prefix = true;
+	fx_start(&x, &cfg);
+	for (t = 0; t < 30; t++) {
+		send_cls(&x.fa, "10.0.0.1", PW_PROTO_TCP_ACK, 2000, 1000, 443);
+		send_cls(&x.fa, "10.0.1.1", PW_PROTO_TCP_ACK, 100, 1000, 443);
+		fx_step(&x);
+	}
+	for (t = 0; t < 3; t++) {
+		send_cls(&x.fa, "10.0.0.1", PW_PROTO_TCP_ACK, 2000, 1000, 443);
+		send_cls(&x.fa, "10.0.1.1", PW_PROTO_TCP_ACK, 100, 1000, 443);
+		send_cls(&x.fa, "10.0.1.7", PW_PROTO_TCP_RST, 1000, 60, 80);
+		fx_step(&x);
+	}
+	for (int i = 0; i < x.n_rec; i++)
+		if (x.rec[i].start && strstr(x.rec[i].json, "\"prefix\":\"10.0.1.0/24\""))
+			ev = x.rec[i].json;
+	assert_non_null(ev);
+	assert_non_null(strstr(ev, "\"vectors\":[{\"vector\":\"tcp-rst\""));
+	assert_non_null(strstr(ev, "\"targets\":[{\"address\":\"10.0.1.7\""));
+	assert_null(strstr(ev, "10.0.0.1")); /* the other prefix's traffic is not in it */
+	fx_end(&x);
+}
+
 /* A static class threshold (flood_syn_pps) raises a flood during warm-up too. */
 static void test_static_class_threshold(void **state)
 {
@@ -624,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_hidden_syn_flood),
 		cmocka_unit_test(test_group_flood_one_event),
+		cmocka_unit_test(test_prefix_flood_event),
 		cmocka_unit_test(test_static_class_threshold),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_reflector_table),
