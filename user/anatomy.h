@@ -74,6 +74,7 @@ struct pw_anatomy {
 	struct pw_sample *smp; /* the samples of the last interval */
 	size_t n_smp, cap_smp;
 	uint64_t samples_total;
+	uint64_t seen_packets; /* the groups' packet counts summed, at the last read */
 	double last_dt;
 };
 
@@ -97,8 +98,11 @@ void pw_anatomy_free(struct pw_anatomy *a);
  */
 int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl);
 
-/* Read the class counters and the samples after a poll of @dt seconds. 0 or -errno. */
-int pw_anatomy_poll(struct pw_anatomy *a, double dt);
+/*
+ * Read the class counters and the samples after the poller @pl polled an interval of @dt
+ * seconds. 0 or -errno.
+ */
+int pw_anatomy_poll(struct pw_anatomy *a, const struct pw_poller *pl, double dt);
 
 /*
  * Feed each group's class detectors the last interval (flood alarms only); events go to

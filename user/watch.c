@@ -125,7 +125,7 @@ void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
 	if (!(dt > 0))
 		return;
 	if (w->anat)
-		pw_anatomy_poll(w->anat, dt);
+		pw_anatomy_poll(w->anat, pl, dt);
 	for (size_t i = 0; i < w->n; i++) {
 		struct pw_watch_item *it = &w->items[i];
 		const struct pw_rate *r = it->per_prefix ? &pl->p[it->pidx].rate
