@@ -31,9 +31,25 @@ static __always_inline void pw_count_dest(pw_lookup_fn lookup, const void *daddr
 		pw_count_class(unmatched, bytes);
 }
 
+/* As pw_count_dest(), and a packet counted at a prefix is counted in its class too. */
+static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lookup,
+					     const void *daddr, __u32 unmatched, __u64 bytes,
+					     const struct pw_l4 *l4)
+{
+	__u32 id;
+
+	if (lookup(daddr, &id) == 0) {
+		pw_count_id(id, bytes);
+		pw_count_anatomy(ctx, id, bytes, l4);
+	} else {
+		pw_count_class(unmatched, bytes);
+	}
+}
+
 /**
  * pw_count_frame() - classify the frame of @ctx and count it exactly once: at a prefix,
- * or as unmatched, non-IP or malformed. The interface counter is the caller's.
+ * or as unmatched, non-IP or malformed; a frame counted at a prefix is also counted in its
+ * protocol class (enum pw_proto). The interface counter is the caller's.
  * Returns the frame's length in bytes, fragments of a multi-buffer frame included.
  */
 static __always_inline __u64 pw_count_frame(struct xdp_md *ctx, pw_lookup_fn v4, pw_lookup_fn v6)
@@ -43,14 +59,19 @@ static __always_inline __u64 pw_count_frame(struct xdp_md *ctx, pw_lookup_fn v4,
 		.end = (void *)(long)ctx->data_end,
 	};
 	__u64 bytes = bpf_xdp_get_buff_len(ctx);
+	struct pw_l4 l4 = {};
 	void *daddr = NULL;
+	enum pw_parse_result r = pw_parse_frame(&c, &daddr);
 
-	switch (pw_parse_frame(&c, &daddr)) {
+	/* A cut IPv6 extension header makes the frame malformed, wherever it was going. */
+	if ((r == PW_PARSE_IPV4 || r == PW_PARSE_IPV6) && pw_parse_l4(&c, r, &l4))
+		r = PW_PARSE_MALFORMED;
+	switch (r) {
 	case PW_PARSE_IPV4:
-		pw_count_dest(v4, daddr, PW_CLASS_UNMATCHED_V4, bytes);
+		pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, &l4);
 		break;
 	case PW_PARSE_IPV6:
-		pw_count_dest(v6, daddr, PW_CLASS_UNMATCHED_V6, bytes);
+		pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, &l4);
 		break;
 	case PW_PARSE_NON_IP:
 		pw_count_class(PW_CLASS_NON_IP, bytes);

@@ -99,4 +99,169 @@ static __always_inline enum pw_parse_result pw_parse_frame(struct pw_cursor *c, 
 	return PW_PARSE_NON_IP;
 }
 
+/* At most this many IPv6 extension headers are walked; behind more, the class is "other". */
+#define PW_MAX_EXT_HDRS 6
+
+#define PW_IPPROTO_HOPOPTS 0
+#define PW_IPPROTO_ICMP 1
+#define PW_IPPROTO_TCP 6
+#define PW_IPPROTO_UDP 17
+#define PW_IPPROTO_ROUTING 43
+#define PW_IPPROTO_FRAGMENT 44
+#define PW_IPPROTO_AH 51
+#define PW_IPPROTO_ICMPV6 58
+#define PW_IPPROTO_DSTOPTS 60
+
+#define PW_TCP_SYN 0x02
+#define PW_TCP_RST 0x04
+#define PW_TCP_ACK 0x10
+
+/* What the anatomy needs of a packet beyond its destination. */
+struct pw_l4 {
+	void *saddr;	 /* the source address (4 or 16 bytes), in the packet */
+	__u32 frag_id;	 /* IP identification of a fragment (IPv4: 16 bits) */
+	__u16 sport;	 /* TCP or UDP source port, host order; valid when has_port */
+	__u8 pclass;	 /* enum pw_proto */
+	__u8 ipproto;	 /* upper-layer protocol */
+	__u8 has_port;
+	__u8 first_frag; /* offset 0 with more fragments to come */
+};
+
+struct pw_ip6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset in 8-byte units << 3, M flag in bit 0 */
+	__be32 id;
+};
+
+/*
+ * Class of the upper-layer header at @l4h for protocol l4->ipproto, reading its ports and
+ * TCP flags when they are there. A TCP header cut before its flags is tcp-other and a UDP
+ * header cut before its ports carries no port: the frame's IP header was whole, so it is
+ * still counted at its prefix.
+ */
+static __always_inline void pw_class_upper(void *l4h, void *end, struct pw_l4 *l4)
+{
+	__u8 *h = l4h;
+
+	switch (l4->ipproto) {
+	case PW_IPPROTO_TCP:
+		l4->pclass = PW_PROTO_TCP_OTHER;
+		if (h + 14 > (__u8 *)end)
+			return;
+		l4->sport = (__u16)(h[0] << 8 | h[1]);
+		l4->has_port = 1;
+		if (h[13] & PW_TCP_SYN)
+			l4->pclass = h[13] & PW_TCP_ACK ? PW_PROTO_TCP_SYNACK : PW_PROTO_TCP_SYN;
+		else if (h[13] & PW_TCP_RST)
+			l4->pclass = PW_PROTO_TCP_RST;
+		else if (h[13] & PW_TCP_ACK)
+			l4->pclass = PW_PROTO_TCP_ACK;
+		return;
+	case PW_IPPROTO_UDP:
+		l4->pclass = PW_PROTO_UDP;
+		if (h + 2 > (__u8 *)end)
+			return;
+		l4->sport = (__u16)(h[0] << 8 | h[1]);
+		l4->has_port = 1;
+		return;
+	case PW_IPPROTO_ICMP:
+	case PW_IPPROTO_ICMPV6:
+		l4->pclass = PW_PROTO_ICMP;
+		return;
+	default:
+		l4->pclass = PW_PROTO_OTHER;
+		return;
+	}
+}
+
+/**
+ * pw_parse_l4() - the protocol class of an IP packet whose header pw_parse_frame() found at
+ * @c->pos (@r: PW_PARSE_IPV4 or PW_PARSE_IPV6).
+ *
+ * IPv6 extension headers (hop-by-hop, routing, destination options, fragment, AH) are
+ * walked, at most PW_MAX_EXT_HDRS of them. Returns 0, or -1 when an extension header is
+ * cut short by the end of the frame (the frame is then malformed).
+ */
+static __always_inline int pw_parse_l4(struct pw_cursor *c, enum pw_parse_result r,
+				       struct pw_l4 *l4)
+{
+	if (r == PW_PARSE_IPV4) {
+		struct iphdr *iph = c->pos;
+		__u16 frag;
+
+		if ((void *)(iph + 1) > c->end)
+			return -1;
+		l4->saddr = &iph->saddr;
+		l4->ipproto = iph->protocol;
+		frag = bpf_ntohs(iph->frag_off);
+		l4->frag_id = bpf_ntohs(iph->id);
+		if (frag & 0x1fff) {
+			l4->pclass = PW_PROTO_FRAGMENT;
+			return 0;
+		}
+		l4->first_frag = !!(frag & 0x2000);
+		pw_class_upper(c->pos + iph->ihl * 4, c->end, l4);
+		return 0;
+	} else {
+		struct ipv6hdr *ip6h = c->pos;
+		void *pos = ip6h + 1;
+		__u8 nh;
+
+		if (pos > c->end)
+			return -1;
+		l4->saddr = &ip6h->saddr;
+		nh = ip6h->nexthdr;
+		/* Most packets have no extension header: test for those first. */
+		if (nh == PW_IPPROTO_TCP || nh == PW_IPPROTO_UDP)
+			goto upper;
+		/* Unrolled: a constant bound for the verifier, and no loop on the hot path. */
+#pragma unroll
+		for (int i = 0; i < PW_MAX_EXT_HDRS; i++) {
+			__u8 *h = pos;
+
+			if (nh == PW_IPPROTO_HOPOPTS || nh == PW_IPPROTO_ROUTING ||
+			    nh == PW_IPPROTO_DSTOPTS || nh == PW_IPPROTO_AH) {
+				if (h + 2 > (__u8 *)c->end)
+					return -1;
+				/* AH counts its length in 4-byte words less 2, the others in
+				 * 8-byte words less 1 (RFC 4302, RFC 8200). */
+				pos += nh == PW_IPPROTO_AH ? (h[1] + 2) * 4 : (h[1] + 1) * 8;
+				nh = h[0];
+				if (pos > c->end)
+					return -1;
+			} else if (nh == PW_IPPROTO_FRAGMENT) {
+				struct pw_ip6_frag *fh = pos;
+				__u16 off;
+
+				if ((void *)(fh + 1) > c->end)
+					return -1;
+				off = bpf_ntohs(fh->frag_off);
+				l4->frag_id = bpf_ntohl(fh->id);
+				nh = fh->nexthdr;
+				pos = fh + 1;
+				if (off & 0xfff8) {
+					l4->ipproto = nh;
+					l4->pclass = PW_PROTO_FRAGMENT;
+					return 0;
+				}
+				l4->first_frag = off & 1;
+			} else {
+				goto upper;
+			}
+		}
+		/* More extension headers than walked: no upper layer in sight. */
+		if (nh == PW_IPPROTO_HOPOPTS || nh == PW_IPPROTO_ROUTING ||
+		    nh == PW_IPPROTO_DSTOPTS || nh == PW_IPPROTO_AH || nh == PW_IPPROTO_FRAGMENT) {
+			l4->ipproto = nh;
+			l4->pclass = PW_PROTO_OTHER;
+			return 0;
+		}
+upper:
+		l4->ipproto = nh;
+		pw_class_upper(pos, c->end, l4);
+		return 0;
+	}
+}
+
 #endif /* PW_PARSE_H */

@@ -32,6 +32,11 @@
 #define PW_MAP_V4_1 "pw_v4_1"
 #define PW_MAP_V6_0 "pw_v6_0"
 #define PW_MAP_V6_1 "pw_v6_1"
+#define PW_MAP_SLOTS "pw_slots"
+#define PW_MAP_ANATOMY "pw_anatomy"
+#define PW_MAP_SAMPLES "pw_samples"
+#define PW_MAP_SAMPLE_HEAD "pw_sample_head"
+#define PW_MAP_FRAG_PORTS "pw_frag_ports"
 
 /* A packet and byte count: the value of every counter map (per CPU). */
 struct pw_counter {
@@ -50,6 +55,67 @@ enum pw_class {
 	PW_CLASS_NON_IP = 2,	   /* neither IPv4 nor IPv6 after at most two VLAN tags */
 	PW_CLASS_MALFORMED = 3,	   /* shorter than a header it announces, or bad IP header */
 	PW_CLASS_MAX = 4,
+};
+
+/*
+ * Protocol classes (flood anatomy): every frame counted at a prefix id is also counted in
+ * exactly one of these, in pw_anatomy at the id's anatomy slot. TCP is classed by its
+ * flags: SYN without ACK (whatever else is set), SYN with ACK, RST without SYN, ACK without
+ * SYN or RST, anything else. A non-first fragment (IPv4 offset > 0, or an IPv6 fragment
+ * header with offset > 0) is PW_PROTO_FRAGMENT whatever it carries; a first fragment is
+ * classed by its upper-layer header like an unfragmented packet.
+ */
+enum pw_proto {
+	PW_PROTO_TCP_SYN = 0,
+	PW_PROTO_TCP_SYNACK = 1,
+	PW_PROTO_TCP_RST = 2,
+	PW_PROTO_TCP_ACK = 3,
+	PW_PROTO_TCP_OTHER = 4,
+	PW_PROTO_UDP = 5,
+	PW_PROTO_ICMP = 6,     /* ICMP and ICMPv6 */
+	PW_PROTO_FRAGMENT = 7, /* non-first fragments, IPv4 and IPv6 */
+	PW_PROTO_OTHER = 8,
+	PW_PROTOS = 9,
+};
+
+/*
+ * Anatomy slots. Userspace gives every prefix id the slot of the set of groups its packets
+ * count for (pw_slots, one u32 per id, not per CPU); pw_anatomy holds, per CPU, a
+ * pw_counter per (slot, class) at slot * PW_PROTOS + class. Slot 0 is for ids no group
+ * reads. So the per-CPU cost is PW_MAX_SLOTS * PW_PROTOS * 16 bytes (72 KiB) whatever the
+ * number of prefixes; a prefix costs 4 bytes in pw_slots.
+ */
+#define PW_MAX_SLOTS 512
+
+/*
+ * Samples for the top source ports and targets: one packet in 2^pw_sample_shift of each
+ * (slot, class, CPU) counter is written to a per-CPU ring of PW_SAMPLE_RING samples
+ * (pw_samples, the next index in pw_sample_head), which userspace reads after each poll.
+ */
+#define PW_SAMPLE_RING 1024
+#define PW_SAMPLE_SHIFT 6
+
+/* pw_sample.flags */
+#define PW_SAMPLE_PORT 1U	    /* sport holds the packet's (or its datagram's) source port */
+#define PW_SAMPLE_PORT_FROM_FRAG 2U /* a non-first fragment, port from its first fragment */
+
+struct pw_sample {
+	__u8 daddr[16]; /* IPv4: the first 4 bytes */
+	__u32 seq;	/* the ring's count after this sample was written; 0: never written */
+	__u32 bytes;
+	__u16 slot;
+	__u16 sport;   /* host order */
+	__u8 family;   /* 4 or 6 */
+	__u8 pclass;   /* enum pw_proto */
+	__u8 ipproto;  /* upper-layer protocol (of a fragment: of its datagram) */
+	__u8 flags;
+};
+
+/* Key of pw_frag_ports: a datagram, by (source, destination, IP identification). */
+struct pw_frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;
 };
 
 /*
@@ -82,5 +148,7 @@ struct pw_unit {
 
 _Static_assert(sizeof(struct pw_counter) == 16, "pw_counter layout");
 _Static_assert(sizeof(struct pw_unit) == 64, "pw_unit layout");
+_Static_assert(sizeof(struct pw_sample) == 32, "pw_sample layout");
+_Static_assert(sizeof(struct pw_frag_key) == 36, "pw_frag_key layout");
 
 #endif /* PREFIXWATCH_H */

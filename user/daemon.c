@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anatomy.h"
 #include "daemon.h"
 #include "ifaces.h"
 #include "log.h"
@@ -450,6 +451,8 @@ int pw_cmd_run(struct pw_cli *c)
 	ret = EXIT_RUNTIME;
 	d.last_reload_ok = pw_wall_now();
 	pw_watch_init(&d.watch, pw_status_sink, &d.status);
+	if (pw_anatomy_attach(&d.watch, d.bpf))
+		pw_warn("flood anatomy is off: cannot use its maps");
 	if (pw_watch_sync(&d.watch, &d.pl, pw_wall_now())) {
 		pw_err("out of memory");
 		goto out_poller;
@@ -471,6 +474,7 @@ int pw_cmd_run(struct pw_cli *c)
 	pw_daemon_stop_http(&d);
 out_poller:
 	pw_events_close(&d.events);
+	pw_anatomy_detach(&d.watch);
 	pw_watch_free(&d.watch);
 	pw_poller_free(&d.pl);
 out_unpin:

@@ -30,6 +30,8 @@ struct pw_detect_cfg {
 	double flood_min_bps;	 /* ... or this many bits/s above it (bps check) */
 	double flood_pps;	 /* static threshold, packets/s; 0 = off */
 	double flood_bps;	 /* static threshold, bits/s; 0 = off */
+	/* static per-class thresholds, packets/s, for the class detectors (anatomy.c); 0 = off */
+	double flood_syn_pps, flood_udp_pps, flood_icmp_pps, flood_fragment_pps;
 	bool loss;		 /* loss detection on */
 	double loss_fraction;	 /* traffic under this fraction of the baseline is a loss ... */
 	double loss_confidence;	 /* ... once the evidence reaches 10^confidence (CUSUM threshold) */

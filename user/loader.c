@@ -286,6 +286,7 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_0, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_1, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_counters, b->max_v4 + b->max_v6);
+	bpf_map__set_max_entries(b->skel->maps.pw_slots, b->max_v4 + b->max_v6); /* anatomy.c */
 	*out = b;
 	return 0;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "anatomy.h"
 #include "events.h"
 #include "loader.h"
 #include "log.h"
@@ -214,6 +215,8 @@ int pw_replay(struct pw_config *cfg, const char *capture)
 		goto out;
 	}
 	pw_watch_init(&r.watch, sink, &r);
+	if (pw_anatomy_attach(&r.watch, r.bpf)) /* anatomy.h */
+		pw_warn("flood anatomy is off: cannot use its maps");
 
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		size_t len;
@@ -283,6 +286,7 @@ out:
 	if (first)
 		pw_config_free(cfg);
 	pw_events_close(&r.events);
+	pw_anatomy_detach(&r.watch);
 	pw_watch_free(&r.watch);
 	pw_poller_free(&r.pl);
 	pw_bpf_close(r.bpf);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anatomy.h"
 #include "watch.h"
 
 void pw_watch_init(struct pw_watch *w, pw_event_sink sink, void *ctx)
@@ -124,6 +125,12 @@ int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
 
 	for (size_t g = 0; g < pl->n_groups; g++)
 		cap += 1 + (pl->g[g].cfg->per_prefix ? pl->g[g].n_members : 0);
+	if (w->anat) {
+		int err = pw_anatomy_sync(w->anat, pl);
+
+		if (err)
+			return err;
+	}
 	items = calloc(cap + 1, sizeof(*items));
 	if (!items)
 		return -ENOMEM;
@@ -142,6 +149,7 @@ int pw_watch_sync(struct pw_watch *w, const struct pw_poller *pl, double now)
 			snprintf(it->group, sizeof(it->group), "%s", gv->cfg->name);
 			it->gidx = g;
 			it->set_hash = set_hash;
+			it->anat = w->anat;
 			if (k > 0) {
 				it->per_prefix = true;
 				it->pidx = gv->members[k - 1];
@@ -173,6 +181,8 @@ void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
 
 	if (!(dt > 0))
 		return;
+	if (w->anat)
+		pw_anatomy_poll(w->anat, pl, dt);
 	for (size_t i = 0; i < w->n; i++) {
 		struct pw_watch_item *it = &w->items[i];
 		const struct pw_rate *r = it->per_prefix ? &pl->p[it->pidx].rate
@@ -182,8 +192,24 @@ void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
 
 		ne = pw_detector_step(&it->det, &pl->g[it->gidx].cfg->det, now, dt, r->pps, r->bps,
 				      ev);
-		for (int e = 0; e < ne && w->sink; e++)
+		for (int e = 0; e < ne && w->sink; e++) {
+			/* One flood at a time per group: a class flood may have told it first. */
+			if (w->anat && !it->per_prefix && ev[e].kind == PW_ALARM_FLOOD &&
+			    pw_anatomy_quiet_flood(w->anat, it->gidx, ev[e].start))
+				continue;
 			w->sink(w->sink_ctx, it, &ev[e]);
+		}
+	}
+	if (w->anat) {
+		bool *group_flood = calloc(pl->n_groups + 1, sizeof(*group_flood));
+
+		if (!group_flood)
+			return;
+		for (size_t i = 0; i < w->n; i++)
+			if (!w->items[i].per_prefix && w->items[i].gidx < pl->n_groups)
+				group_flood[w->items[i].gidx] = w->items[i].det.alarm[PW_ALARM_FLOOD];
+		pw_anatomy_step(w->anat, pl, now, dt, group_flood, w->sink, w->sink_ctx);
+		free(group_flood);
 	}
 }
 
@@ -201,6 +227,8 @@ void pw_event_json(const struct pw_watch_item *it, const struct pw_event *ev, st
 	pw_buf_printf(b, "{\"time\":%.3f,\"group\":\"%s\"", ev->time, it->group);
 	if (it->per_prefix)
 		pw_buf_printf(b, ",\"prefix\":\"%s\"", pw_prefix_format(&it->prefix, txt, sizeof(txt)));
+	if (it->pclass)
+		pw_buf_printf(b, ",\"class\":\"%s\"", it->pclass);
 	pw_buf_printf(b, ",\"kind\":\"%s\",\"state\":\"%s\"", pw_alarm_name(ev->kind),
 		      ev->start ? "start" : "end");
 	if (!ev->start && pw_reason_name(ev->reason))
@@ -213,6 +241,9 @@ void pw_event_json(const struct pw_watch_item *it, const struct pw_event *ev, st
 	num(b, ev->baseline_pps);
 	pw_buf_printf(b, ",\"baseline_bps\":");
 	num(b, ev->baseline_bps);
+	if (it->anat && ev->kind == PW_ALARM_FLOOD && ev->start)
+		pw_anatomy_event_json(it->anat, it->gidx, it->per_prefix ? &it->prefix : NULL,
+				      pw_proto_index(it->pclass), ev->pps, b);
 	pw_buf_printf(b, "}");
 }
 
@@ -267,4 +298,6 @@ void pw_watch_render(void *ctx, struct pw_buf *b)
 		num(b, w->items[i].det.base_bps);
 		pw_buf_printf(b, "\n");
 	}
+	if (w->anat)
+		pw_anatomy_render(w->anat, b);
 }

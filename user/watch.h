@@ -22,15 +22,20 @@ struct pw_watch_item {
 	size_t gidx;		 /* index in the poller's groups */
 	size_t pidx;		 /* per_prefix: index in the poller's sorted prefixes */
 	struct pw_detector det;
+	const char *pclass;	       /* a class detector's class (anatomy.c), else NULL */
+	const struct pw_anatomy *anat; /* for the flood anatomy of events, or NULL */
 };
 
 /* Called for each event, in order. */
 typedef void (*pw_event_sink)(void *ctx, const struct pw_watch_item *item,
 			      const struct pw_event *ev);
 
+struct pw_anatomy;
+
 struct pw_watch {
 	struct pw_watch_item *items;
 	size_t n;
+	struct pw_anatomy *anat; /* flood anatomy (anatomy.h), or NULL */
 	pw_event_sink sink;
 	void *sink_ctx;
 };

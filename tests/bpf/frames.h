@@ -117,6 +117,102 @@ static inline void frame_ipv6(struct frame *f, const char *dst)
 	frame_put(f, 8);
 }
 
+/*
+ * An IPv4 header (20 bytes) carrying @proto with no payload yet: add one with frame_tcp(),
+ * frame_udp(), frame_icmp() or frame_put(). Lengths are not fixed up: the program reads none.
+ */
+static inline void frame_ipv4_proto(struct frame *f, const char *src, const char *dst,
+				    uint8_t proto, uint16_t frag_off, uint16_t id)
+{
+	uint8_t *p = frame_put(f, sizeof(struct iphdr));
+	struct iphdr ip = { 0 };
+
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.ttl = 64;
+	ip.protocol = proto;
+	ip.id = htons(id);
+	ip.tot_len = htons(20);
+	ip.frag_off = htons(frag_off);
+	inet_pton(AF_INET, src, &ip.saddr);
+	inet_pton(AF_INET, dst, &ip.daddr);
+	ip.check = frame_csum(&ip, sizeof(ip));
+	memcpy(p, &ip, sizeof(ip));
+}
+
+/* An IPv6 header whose next header is @nexthdr. */
+static inline void frame_ipv6_nh(struct frame *f, const char *src, const char *dst,
+				 uint8_t nexthdr)
+{
+	uint8_t *p = frame_put(f, sizeof(struct ipv6hdr));
+	struct ipv6hdr ip6 = { 0 };
+
+	ip6.version = 6;
+	ip6.nexthdr = nexthdr;
+	ip6.hop_limit = 64;
+	inet_pton(AF_INET6, src, &ip6.saddr);
+	inet_pton(AF_INET6, dst, &ip6.daddr);
+	memcpy(p, &ip6, sizeof(ip6));
+}
+
+/*
+ * An IPv6 extension header of @units 8-byte units (hop-by-hop 0, routing 43, destination
+ * options 60; for AH 51 the length field counts 4-byte units less 2, so @units 8-byte units
+ * are written as 2 * units - 2).
+ */
+static inline void frame_ext6(struct frame *f, uint8_t type, uint8_t nexthdr, unsigned int units)
+{
+	uint8_t *p = frame_put(f, units * 8);
+
+	p[0] = nexthdr;
+	p[1] = (uint8_t)(type == 51 ? 2 * units - 2 : units - 1);
+	if (type != 51 && units * 8 >= 8) {
+		p[2] = 1; /* PadN over the rest */
+		p[3] = (uint8_t)(units * 8 - 4);
+	}
+}
+
+/* An IPv6 fragment header: offset in bytes (a multiple of 8), M flag @more. */
+static inline void frame_frag6(struct frame *f, uint8_t nexthdr, uint16_t offset, int more,
+			       uint32_t id)
+{
+	uint8_t *p = frame_put(f, 8);
+	uint16_t off = htons((uint16_t)(offset | (more ? 1 : 0)));
+	uint32_t nid = htonl(id);
+
+	p[0] = nexthdr;
+	memcpy(p + 2, &off, 2);
+	memcpy(p + 4, &nid, 4);
+}
+
+/* TCP header (20 bytes) with @flags (byte 13). */
+static inline void frame_tcp(struct frame *f, uint16_t sport, uint8_t flags)
+{
+	uint8_t *p = frame_put(f, 20);
+	uint16_t sp = htons(sport), dp = htons(80);
+
+	memcpy(p, &sp, 2);
+	memcpy(p + 2, &dp, 2);
+	p[12] = 5 << 4;
+	p[13] = flags;
+}
+
+static inline void frame_udp(struct frame *f, uint16_t sport)
+{
+	uint8_t *p = frame_put(f, 8);
+	uint16_t sp = htons(sport), dp = htons(4444);
+
+	memcpy(p, &sp, 2);
+	memcpy(p + 2, &dp, 2);
+}
+
+static inline void frame_icmp(struct frame *f, uint8_t type)
+{
+	uint8_t *p = frame_put(f, 8);
+
+	p[0] = type;
+}
+
 /* Zero-pad to @len bytes (never shortens). */
 static inline void frame_pad(struct frame *f, size_t len)
 {

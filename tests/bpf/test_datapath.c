@@ -22,6 +22,7 @@
 #include <linux/bpf.h>
 #include <linux/magic.h>
 
+#include "anatomy.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
@@ -44,6 +45,11 @@ static const char *const base_prefixes[] = {
 #define N_IDS 16
 
 static struct pw_bpf *bpf;
+static struct pw_anat_source anat;
+
+/* Id i is given anatomy slot i + 1, so each id's classes are seen apart. */
+#define N_SLOTS (N_IDS + 1)
+#define SLOT_OF(id) ((id) + 1)
 
 enum where { AT_ID, AT_CLASS };
 
@@ -58,6 +64,7 @@ struct expect {
 struct snapshot {
 	struct pw_counter ids[N_IDS];
 	struct pw_counter classes[PW_CLASS_MAX];
+	struct pw_counter anat[N_SLOTS * PW_PROTOS];
 };
 
 static void set_prefixes(const char *const *texts, size_t n)
@@ -73,12 +80,20 @@ static void set_prefixes(const char *const *texts, size_t n)
 		ids[i] = (uint32_t)i;
 	}
 	assert_int_equal(pw_bpf_set_prefixes(bpf, p, ids, n), 0);
+	{
+		uint32_t slots[N_IDS];
+
+		for (uint32_t i = 0; i < N_IDS; i++)
+			slots[i] = SLOT_OF(i);
+		assert_int_equal(anat.set_slots(anat.ctx, slots, N_IDS), 0);
+	}
 }
 
 static void snap(struct snapshot *s)
 {
 	assert_int_equal(pw_bpf_read_counters(bpf, N_IDS, s->ids), 0);
 	assert_int_equal(pw_bpf_read_classes(bpf, s->classes), 0);
+	assert_int_equal(anat.read_classes(anat.ctx, N_SLOTS, s->anat), 0);
 }
 
 static int run_frame(const void *data, size_t len, uint32_t ifindex)
@@ -95,8 +110,12 @@ static int run_frame(const void *data, size_t len, uint32_t ifindex)
 	return (int)opts.retval;
 }
 
-/* Run @f once; assert XDP_PASS and that only @e moved, by one packet of f->len bytes. */
-static void expect_counted(const char *desc, const struct frame *f, struct expect e)
+/*
+ * Run @f once; assert XDP_PASS and that only @e moved, by one packet of f->len bytes; a
+ * frame counted at a prefix id is also counted in exactly one class at the id's slot: in
+ * class @pclass, unless that is -1 (any).
+ */
+static void expect_in_class(const char *desc, const struct frame *f, struct expect e, int pclass)
 {
 	struct snapshot before, after;
 	int ret;
@@ -126,6 +145,35 @@ static void expect_counted(const char *desc, const struct frame *f, struct expec
 				 desc, f->len, c, (unsigned long long)dp,
 				 (unsigned long long)db, want, want ? f->len : 0);
 	}
+	{
+		unsigned int moved = 0, moved_class = 0;
+
+		for (unsigned int k = 0; k < N_SLOTS * PW_PROTOS; k++) {
+			uint64_t dp = after.anat[k].packets - before.anat[k].packets;
+			uint64_t db = after.anat[k].bytes - before.anat[k].bytes;
+
+			if (!dp && !db)
+				continue;
+			if (dp != 1 || db != f->len || e.where != AT_ID ||
+			    k / PW_PROTOS != SLOT_OF(e.index))
+				fail_msg("%s (len %zu): slot %u class %s moved by %llu pkts %llu bytes",
+					 desc, f->len, k / PW_PROTOS, pw_proto_name(k % PW_PROTOS),
+					 (unsigned long long)dp, (unsigned long long)db);
+			moved++;
+			moved_class = k % PW_PROTOS;
+		}
+		if (moved != (e.where == AT_ID))
+			fail_msg("%s: %u class counters moved, want %d", desc, moved,
+				 e.where == AT_ID);
+		if (pclass >= 0 && moved && moved_class != (unsigned int)pclass)
+			fail_msg("%s: counted as %s, want %s", desc, pw_proto_name(moved_class),
+				 pw_proto_name((unsigned int)pclass));
+	}
+}
+
+static void expect_counted(const char *desc, const struct frame *f, struct expect e)
+{
+	expect_in_class(desc, f, e, -1);
 }
 
 /* ---- the table of single-frame cases ---- */
@@ -232,6 +280,329 @@ static void test_version_mismatch(void **state)
 	frame_ipv4(&f, "10.1.2.3", 5, 0);
 	frame_pad(&f, 80);
 	expect_counted("IPv4 header behind EtherType IPv6", &f, CLASS(PW_CLASS_MALFORMED));
+}
+
+
+/* ---- protocol classes (flood anatomy) ---- */
+
+#define V4_SRC "192.0.2.200"
+#define V6_SRC "2001:db8:ffff::200"
+#define V4_DST "10.1.2.3"	/* id 2 */
+#define V6_DST "2001:db8:1::5" /* id 4 */
+
+enum { TAG_NONE, TAG_ONE, TAG_QINQ };
+
+static void l2(struct frame *f, int tags, uint16_t proto)
+{
+	if (tags == TAG_NONE) {
+		frame_eth(f, proto);
+		return;
+	}
+	frame_eth(f, tags == TAG_QINQ ? ETH_P_8021AD : ETH_P_8021Q);
+	if (tags == TAG_QINQ)
+		frame_vlan(f, 10, ETH_P_8021Q);
+	frame_vlan(f, 20, proto);
+}
+
+struct class_case {
+	const char *desc;
+	int family; /* 4 or 6 */
+	int tags;
+	uint8_t proto;	  /* IPv4 protocol / first IPv6 next header */
+	uint16_t frag;	  /* IPv4 frag_off field */
+	uint8_t tcp;	  /* TCP flags */
+	int want;	  /* enum pw_proto */
+};
+
+static const struct class_case class_cases[] = {
+	{ "v4 SYN", 4, TAG_NONE, 6, 0, 0x02, PW_PROTO_TCP_SYN },
+	{ "v4 SYN+ECE+CWR", 4, TAG_NONE, 6, 0, 0xc2, PW_PROTO_TCP_SYN },
+	{ "v4 SYN+FIN", 4, TAG_NONE, 6, 0, 0x03, PW_PROTO_TCP_SYN },
+	{ "v4 SYN+RST", 4, TAG_NONE, 6, 0, 0x06, PW_PROTO_TCP_SYN },
+	{ "v4 SYN+ACK", 4, TAG_NONE, 6, 0, 0x12, PW_PROTO_TCP_SYNACK },
+	{ "v4 SYN+ACK+PSH", 4, TAG_NONE, 6, 0, 0x1a, PW_PROTO_TCP_SYNACK },
+	{ "v4 RST", 4, TAG_NONE, 6, 0, 0x04, PW_PROTO_TCP_RST },
+	{ "v4 RST+ACK", 4, TAG_NONE, 6, 0, 0x14, PW_PROTO_TCP_RST },
+	{ "v4 ACK", 4, TAG_NONE, 6, 0, 0x10, PW_PROTO_TCP_ACK },
+	{ "v4 PSH+ACK", 4, TAG_NONE, 6, 0, 0x18, PW_PROTO_TCP_ACK },
+	{ "v4 FIN+ACK", 4, TAG_NONE, 6, 0, 0x11, PW_PROTO_TCP_ACK },
+	{ "v4 FIN", 4, TAG_NONE, 6, 0, 0x01, PW_PROTO_TCP_OTHER },
+	{ "v4 no flags", 4, TAG_NONE, 6, 0, 0x00, PW_PROTO_TCP_OTHER },
+	{ "v4 Xmas FIN+PSH+URG", 4, TAG_NONE, 6, 0, 0x29, PW_PROTO_TCP_OTHER },
+	{ "v4 UDP", 4, TAG_NONE, 17, 0, 0, PW_PROTO_UDP },
+	{ "v4 ICMP", 4, TAG_NONE, 1, 0, 0, PW_PROTO_ICMP },
+	{ "v4 GRE", 4, TAG_NONE, 47, 0, 0, PW_PROTO_OTHER },
+	{ "v4 ESP", 4, TAG_NONE, 50, 0, 0, PW_PROTO_OTHER },
+	{ "v4 first fragment of UDP (MF)", 4, TAG_NONE, 17, 0x2000, 0, PW_PROTO_UDP },
+	{ "v4 first fragment of a SYN (MF)", 4, TAG_NONE, 6, 0x2000, 0x02, PW_PROTO_TCP_SYN },
+	{ "v4 later fragment of UDP", 4, TAG_NONE, 17, 0x20b9, 0, PW_PROTO_FRAGMENT },
+	{ "v4 last fragment of TCP", 4, TAG_NONE, 6, 0x0010, 0x02, PW_PROTO_FRAGMENT },
+	{ "v4 DF, not a fragment", 4, TAG_NONE, 6, 0x4000, 0x10, PW_PROTO_TCP_ACK },
+	{ "802.1Q v4 SYN", 4, TAG_ONE, 6, 0, 0x02, PW_PROTO_TCP_SYN },
+	{ "QinQ v4 later fragment", 4, TAG_QINQ, 17, 0x0100, 0, PW_PROTO_FRAGMENT },
+	{ "QinQ v4 ICMP", 4, TAG_QINQ, 1, 0, 0, PW_PROTO_ICMP },
+	{ "v6 SYN", 6, TAG_NONE, 6, 0, 0x02, PW_PROTO_TCP_SYN },
+	{ "v6 SYN+ACK", 6, TAG_NONE, 6, 0, 0x12, PW_PROTO_TCP_SYNACK },
+	{ "v6 RST", 6, TAG_NONE, 6, 0, 0x04, PW_PROTO_TCP_RST },
+	{ "v6 ACK", 6, TAG_NONE, 6, 0, 0x10, PW_PROTO_TCP_ACK },
+	{ "v6 FIN", 6, TAG_NONE, 6, 0, 0x01, PW_PROTO_TCP_OTHER },
+	{ "v6 UDP", 6, TAG_NONE, 17, 0, 0, PW_PROTO_UDP },
+	{ "v6 ICMPv6", 6, TAG_NONE, 58, 0, 0, PW_PROTO_ICMP },
+	{ "v6 carrying ICMP (1)", 6, TAG_NONE, 1, 0, 0, PW_PROTO_ICMP },
+	{ "v6 GRE", 6, TAG_NONE, 47, 0, 0, PW_PROTO_OTHER },
+	{ "v6 no next header", 6, TAG_NONE, 59, 0, 0, PW_PROTO_OTHER },
+	{ "802.1Q v6 ACK", 6, TAG_ONE, 6, 0, 0x10, PW_PROTO_TCP_ACK },
+	{ "QinQ v6 UDP", 6, TAG_QINQ, 17, 0, 0, PW_PROTO_UDP },
+};
+
+static void build_class_case(const struct class_case *c, struct frame *f)
+{
+	l2(f, c->tags, c->family == 4 ? ETH_P_IP : ETH_P_IPV6);
+	if (c->family == 4)
+		frame_ipv4_proto(f, V4_SRC, V4_DST, c->proto, c->frag, 77);
+	else
+		frame_ipv6_nh(f, V6_SRC, V6_DST, c->proto);
+	if (c->proto == 6)
+		frame_tcp(f, 40000, c->tcp);
+	else if (c->proto == 17)
+		frame_udp(f, 53);
+	else if (c->proto == 1 || c->proto == 58)
+		frame_icmp(f, 8);
+	else
+		frame_put(f, 8);
+	frame_pad(f, 64);
+}
+
+/* Every class, both families, tags, fragments first and not: exact counts in one class. */
+static void test_class_table(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	for (size_t i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++) {
+		const struct class_case *c = &class_cases[i];
+
+		build_class_case(c, &f);
+		expect_in_class(c->desc, &f, ID(c->family == 4 ? 2 : 4), c->want);
+	}
+}
+
+/* IPv4 options move the TCP header: the flags are read behind them. */
+static void test_class_ipv4_options(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, V4_DST, 15, 0); /* 40 bytes of options, protocol UDP */
+	f.len -= 8;
+	f.data[14 + 9] = 6; /* protocol TCP (the checksum is not read) */
+	frame_tcp(&f, 1234, 0x02);
+	expect_in_class("IHL 15, SYN", &f, ID(2), PW_PROTO_TCP_SYN);
+	/* A TCP header cut before its flags: still at the prefix, as tcp-other. */
+	f.len -= 20 - 12;
+	expect_in_class("IHL 15, TCP cut before its flags", &f, ID(2), PW_PROTO_TCP_OTHER);
+}
+
+/* Crafted IPv6 extension-header chains. */
+static void test_class_ipv6_ext(void **state)
+{
+	static struct frame f;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 6, 1);
+	frame_tcp(&f, 1, 0x02);
+	expect_in_class("hop-by-hop, SYN", &f, ID(4), PW_PROTO_TCP_SYN);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 43, 1);
+	frame_ext6(&f, 43, 60, 3);
+	frame_ext6(&f, 60, 17, 2);
+	frame_udp(&f, 123);
+	expect_in_class("hop-by-hop, routing, dest-opts, UDP", &f, ID(4), PW_PROTO_UDP);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 44);
+	frame_frag6(&f, 17, 0, 1, 0xabcd);
+	frame_udp(&f, 53);
+	frame_pad(&f, 1200);
+	expect_in_class("first fragment, UDP", &f, ID(4), PW_PROTO_UDP);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 44);
+	frame_frag6(&f, 17, 1448, 1, 0xabcd);
+	frame_pad(&f, 1200);
+	expect_in_class("middle fragment", &f, ID(4), PW_PROTO_FRAGMENT);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 44, 1);
+	frame_frag6(&f, 6, 2896, 0, 0xabcd);
+	frame_pad(&f, 300);
+	expect_in_class("hop-by-hop, last fragment", &f, ID(4), PW_PROTO_FRAGMENT);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 44);
+	frame_frag6(&f, 6, 0, 0, 7); /* an atomic fragment (RFC 6946) */
+	frame_tcp(&f, 1, 0x14);
+	expect_in_class("atomic fragment, RST", &f, ID(4), PW_PROTO_TCP_RST);
+
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 51);
+	frame_ext6(&f, 51, 6, 3);
+	frame_tcp(&f, 1, 0x10);
+	expect_in_class("AH, ACK", &f, ID(4), PW_PROTO_TCP_ACK);
+
+	/* Six are walked; a seventh hides the upper layer. */
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 60);
+	for (int i = 0; i < 5; i++)
+		frame_ext6(&f, 60, 60, 1);
+	frame_ext6(&f, 60, 17, 1);
+	frame_udp(&f, 53);
+	expect_in_class("six dest-opts, UDP", &f, ID(4), PW_PROTO_UDP);
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 60);
+	for (int i = 0; i < 6; i++)
+		frame_ext6(&f, 60, 60, 1);
+	frame_ext6(&f, 60, 17, 1);
+	frame_udp(&f, 53);
+	expect_in_class("seven dest-opts, UDP", &f, ID(4), PW_PROTO_OTHER);
+
+	/* A header whose length runs past the frame's end is malformed. */
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 17, 1);
+	f.data[14 + 40 + 1] = 200; /* 1608 bytes */
+	frame_udp(&f, 53);
+	expect_counted("hop-by-hop longer than the frame", &f, CLASS(PW_CLASS_MALFORMED));
+}
+
+/* Every truncation of an IPv6 frame with a chain of extension headers. */
+static void test_class_ipv6_ext_truncations(void **state)
+{
+	static struct frame full, f;
+	const size_t ip_end = 14 + 40, chain_end = ip_end + 8 + 16 + 8;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&full, ETH_P_IPV6);
+	frame_ipv6_nh(&full, V6_SRC, V6_DST, 0);
+	frame_ext6(&full, 0, 43, 1);
+	frame_ext6(&full, 43, 44, 2);
+	frame_frag6(&full, 6, 0, 1, 99);
+	frame_tcp(&full, 1, 0x02);
+	assert_int_equal(full.len, chain_end + 20);
+	for (size_t len = 14; len <= full.len; len++) {
+		char desc[64];
+
+		memcpy(f.data, full.data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "IPv6 ext chain truncated to %zu", len);
+		if (len < chain_end)
+			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
+		else
+			expect_in_class(desc, &f, ID(4),
+					len < chain_end + 14 ? PW_PROTO_TCP_OTHER : PW_PROTO_TCP_SYN);
+	}
+}
+
+#define EVERY (1U << PW_SAMPLE_SHIFT)
+#define RUNS (4 * EVERY)
+
+/*
+ * Samples: a non-first fragment of a UDP datagram carries the source port of its first
+ * fragment, by (source, destination, id). Sampling is 1 in 2^PW_SAMPLE_SHIFT per class
+ * counter and CPU: RUNS fragments give at least two samples even when the runs land on two
+ * CPUs, whatever the counters held before.
+ */
+static void test_samples_fragment_port(void **state)
+{
+	static struct frame f;
+	static struct pw_sample smp[PW_SAMPLE_RING * 4];
+	size_t n = 0, frag = 0;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 0x2000, 4242);
+	frame_udp(&f, 53);
+	frame_pad(&f, 1514);
+	assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 185, 4242);
+	frame_pad(&f, 1514);
+	for (unsigned int i = 0; i < RUNS; i++)
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (smp[i].pclass != PW_PROTO_FRAGMENT)
+			continue;
+		frag++;
+		assert_int_equal(smp[i].slot, SLOT_OF(2));
+		assert_int_equal(smp[i].family, 4);
+		assert_memory_equal(smp[i].daddr, "\x0a\x01\x02\x03", 4);
+		assert_int_equal(smp[i].flags, PW_SAMPLE_PORT | PW_SAMPLE_PORT_FROM_FRAG);
+		assert_int_equal(smp[i].sport, 53);
+		assert_int_equal(smp[i].bytes, 1514);
+	}
+	assert_true(frag >= 2);
+	/* Another datagram's fragments (another id) have no port. */
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 185, 4243);
+	for (unsigned int i = 0; i < RUNS; i++)
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	frag = 0;
+	for (size_t i = 0; i < n; i++)
+		if (smp[i].pclass == PW_PROTO_FRAGMENT) {
+			frag++;
+			assert_int_equal(smp[i].flags, 0);
+		}
+	assert_true(frag >= 2);
+}
+
+/* Samples carry the destination, class and TCP/UDP source port; reads never repeat one. */
+static void test_samples_fields(void **state)
+{
+	static struct frame f;
+	static struct pw_sample smp[PW_SAMPLE_RING * 4];
+	size_t n = 0, syn = 0;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, "2001:db8::1", 6);
+	frame_tcp(&f, 31337, 0x02);
+	for (unsigned int i = 0; i < RUNS; i++)
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t want[16];
+
+		if (smp[i].pclass != PW_PROTO_TCP_SYN)
+			continue;
+		syn++;
+		inet_pton(AF_INET6, "2001:db8::1", want);
+		assert_memory_equal(smp[i].daddr, want, 16);
+		assert_int_equal(smp[i].family, 6);
+		assert_int_equal(smp[i].slot, SLOT_OF(5));
+		assert_int_equal(smp[i].sport, 31337);
+		assert_int_equal(smp[i].ipproto, 6);
+	}
+	/* RUNS packets, 1 in EVERY per CPU's counter: 2 to 6 samples, whatever the CPUs. */
+	assert_true(syn >= 2 && syn <= 4 + 2);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	assert_int_equal(n, 0);
 }
 
 /* A third VLAN tag is past what the program walks: the frame is non-IP. */
@@ -425,6 +796,8 @@ static int setup(void **state)
 	err = pw_bpf_open(&o, &bpf);
 	if (!err)
 		err = pw_bpf_load(bpf);
+	if (!err)
+		err = pw_anat_bpf_source(bpf, &anat);
 	if (err) {
 		fprintf(stderr, "cannot load the BPF program: %s (needs root and BPF)\n",
 			strerror(-err));
@@ -436,6 +809,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	pw_anat_bpf_free(&anat);
 	pw_bpf_close(bpf);
 	return 0;
 }
@@ -454,6 +828,12 @@ int main(void)
 		cmocka_unit_test(test_swap_keeps_counters),
 		cmocka_unit_test(test_iface_counter),
 		cmocka_unit_test(test_bpftool_dump),
+		cmocka_unit_test(test_class_table),
+		cmocka_unit_test(test_class_ipv4_options),
+		cmocka_unit_test(test_class_ipv6_ext),
+		cmocka_unit_test(test_class_ipv6_ext_truncations),
+		cmocka_unit_test(test_samples_fragment_port),
+		cmocka_unit_test(test_samples_fields),
 	};
 
 	return cmocka_run_group_tests_name("bpf datapath", tests, setup, teardown);

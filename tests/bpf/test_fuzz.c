@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "anatomy.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
@@ -63,6 +64,13 @@ static const char *const set_b[] = {
 #define N_A   (sizeof(set_a) / sizeof(set_a[0]))
 #define N_B   (sizeof(set_b) / sizeof(set_b[0]))
 #define N_IDS (N_A + N_B)
+
+/*
+ * The linear part of a BPF_PROG_TEST_RUN frame for an "xdp.frags" program: a page less
+ * XDP_PACKET_HEADROOM (256) and the aligned struct skb_shared_info (320 on x86-64); the
+ * rest of a longer frame is in fragments the program's direct reads do not reach.
+ */
+#define REF_LINEAR (4096 - 256 - 320)
 
 /* ---- the reference: where a frame belongs, from parse.h's documented rules ---- */
 
@@ -119,7 +127,8 @@ static unsigned int be16_at(const uint8_t *d, size_t off)
 /*
  * The rules: Ethernet header, then at most two 802.1Q/802.1ad tags; a frame shorter than
  * a header it announces, an IPv4 IHL below 5, or an IP version other than the EtherType's
- * is malformed; an IPv4 header must fit with its options; anything else is non-IP (a
+ * is malformed; an IPv4 header must fit with its options; so must every IPv6 extension
+ * header of the first six (the anatomy walks them); anything else is non-IP (a
  * third tag included). All headers generated here end within the first 82 bytes, always
  * inside the linear part of a multi-buffer test frame, so the frame length is the bound.
  */
@@ -149,8 +158,38 @@ static struct verdict ref_classify(const struct ref_set *s, const uint8_t *d, si
 		return ref_lookup(s, 4, d + off + 16);
 	}
 	if (proto == 0x86dd) {
+		size_t end = len < REF_LINEAR ? len : REF_LINEAR, pos = off + 40;
+		unsigned int nh;
+
 		if (len < off + 40 || d[off] >> 4 != 6)
 			return malformed;
+		/*
+		 * Extension headers (RFC 8200 4.3-4.6, RFC 4302 for AH), at most six: each must
+		 * lie whole inside the frame's linear part, or the frame is malformed. A
+		 * non-first fragment ends the walk.
+		 */
+		nh = d[off + 6];
+		for (int i = 0; i < 6; i++) {
+			if (nh == 44) {
+				if (pos + 8 > end)
+					return malformed;
+				if (be16_at(d, pos + 2) >> 3)
+					break;
+				nh = d[pos];
+				pos += 8;
+			} else if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+				if (pos + 2 > end)
+					return malformed;
+				size_t hl = nh == 51 ? (d[pos + 1] + 2u) * 4 : (d[pos + 1] + 1u) * 8;
+
+				nh = d[pos];
+				pos += hl;
+				if (pos > end)
+					return malformed;
+			} else {
+				break;
+			}
+		}
 		return ref_lookup(s, 6, d + off + 24);
 	}
 	return (struct verdict){W_CLASS, PW_CLASS_NON_IP};
@@ -443,19 +482,30 @@ static void next_job(struct gen *g, struct job *j)
 /* ---- the program, its counters, and the test ---- */
 
 static struct pw_bpf *bpf;
+static struct pw_anat_source anat;
 static struct ref_set ref_a, ref_b;
 
 struct totals {
 	struct pw_counter ids[N_IDS];
 	struct pw_counter classes[PW_CLASS_MAX];
 	struct pw_counter iface;
+	/* the protocol classes (flood anatomy), all ids in slot 0: they add up to the ids */
+	struct pw_counter anat;
 };
 
 static void read_totals(struct totals *t)
 {
+	struct pw_counter a[PW_PROTOS];
+
 	assert_int_equal(pw_bpf_read_counters(bpf, N_IDS, t->ids), 0);
 	assert_int_equal(pw_bpf_read_classes(bpf, t->classes), 0);
 	assert_int_equal(pw_bpf_iface_read(bpf, LO_IFINDEX, &t->iface), 0);
+	assert_int_equal(anat.read_classes(anat.ctx, 1, a), 0);
+	t->anat = (struct pw_counter){ 0, 0 };
+	for (unsigned int c = 0; c < PW_PROTOS; c++) {
+		t->anat.packets += a[c].packets;
+		t->anat.bytes += a[c].bytes;
+	}
 }
 
 static void add(struct totals *t, struct verdict v, uint64_t packets, uint64_t bytes)
@@ -466,6 +516,10 @@ static void add(struct totals *t, struct verdict v, uint64_t packets, uint64_t b
 	c->bytes += bytes;
 	t->iface.packets += packets;
 	t->iface.bytes += bytes;
+	if (v.where == W_ID) {
+		t->anat.packets += packets;
+		t->anat.bytes += bytes;
+	}
 }
 
 static void load_set(const char *const *texts, size_t n, uint32_t first_id, struct ref_set *ref)
@@ -601,7 +655,9 @@ static void compare(const struct totals *base, const struct totals *now, const s
 		    const struct gen *saved, unsigned long jobs, unsigned long first_serial)
 {
 	bool same = now->iface.packets - base->iface.packets == exp->iface.packets &&
-		    now->iface.bytes - base->iface.bytes == exp->iface.bytes;
+		    now->iface.bytes - base->iface.bytes == exp->iface.bytes &&
+		    now->anat.packets - base->anat.packets == exp->anat.packets &&
+		    now->anat.bytes - base->anat.bytes == exp->anat.bytes;
 
 	for (unsigned int i = 0; same && i < N_IDS; i++)
 		same = now->ids[i].packets - base->ids[i].packets == exp->ids[i].packets &&
@@ -789,6 +845,8 @@ static int setup(void **state)
 	if (!err)
 		err = pw_bpf_load(bpf);
 	if (!err)
+		err = pw_anat_bpf_source(bpf, &anat);
+	if (!err)
 		err = pw_bpf_iface_add(bpf, LO_IFINDEX);
 	if (err) {
 		fprintf(stderr, "cannot load the BPF program: %s (needs root and BPF)\n",
@@ -801,6 +859,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	pw_anat_bpf_free(&anat);
 	pw_bpf_close(bpf);
 	return 0;
 }

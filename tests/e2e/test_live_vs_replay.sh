@@ -90,7 +90,7 @@ eq "replay finds flood start, flood end, loss start" "$(tr '\n' ';' <"$TMP/repla
 eq "live gives the same events as a replay of what it received" \
 	"$(tr '\n' ';' <"$TMP/live.sum")" "$(tr '\n' ';' <"$TMP/received.sum")"
 check "events are JSON objects with the documented fields" grep -Eq \
-	'^\{"time":[0-9.]+,"group":"a","kind":"flood","state":"start","pps":[0-9.e+]+,"bps":[0-9.e+]+,"baseline_pps":[0-9.e+]+,"baseline_bps":[0-9.e+]+\}$' \
+	'^\{"time":[0-9.]+,"group":"a","kind":"flood","state":"start","pps":[0-9.e+]+,"bps":[0-9.e+]+,"baseline_pps":[0-9.e+]+,"baseline_bps":[0-9.e+]+,"vectors":\[\{"vector":"udp".*\],"targets":\[\{"address":"[0-9.]+".*\]\}$' \
 	"$TMP/events.jsonl"
 for _ in $(seq 50); do [ "$(wc -l <"$TMP/hook.out" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
 eq "on_event received every event on stdin" "$(summarise "$TMP/hook.out" 2>/dev/null | sort | tr '\n' ';')" \
