@@ -536,7 +536,8 @@ static bool slot_has_group(const struct pw_anatomy *a, uint32_t slot, size_t gid
 }
 
 void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double now, double dt,
-		     const bool *group_flood, pw_anat_sink sink, void *ctx)
+		     const bool *group_flood, const bool *group_loss, pw_anat_sink sink,
+		     void *ctx)
 {
 	if (!(dt > 0))
 		return;
@@ -544,6 +545,9 @@ void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double no
 		struct pw_anat_group *g = &a->g[gi];
 		unsigned int order[PW_PROTOS];
 		bool told = group_flood && group_flood[gi];
+
+		if (group_loss && group_loss[gi])
+			continue;
 
 		/* Classes by rate, largest first: of several starting at once, the largest speaks.
 		 */

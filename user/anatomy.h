@@ -108,12 +108,15 @@ int pw_anatomy_poll(struct pw_anatomy *a, const struct pw_poller *pl, double dt)
  * Feed each group's class detectors the last interval (flood alarms only); events go to
  * @sink as items with pclass set. A class flood that starts while its group's own flood
  * alarm is on (@group_flood, per group) is not announced, nor is its end: the group's
- * event already carries the anatomy.
+ * event already carries the anatomy. While a group is in loss (@group_loss), its class
+ * detectors are held still: the group's loss alarm speaks for it, and a class baseline
+ * that learned the darkness would call the traffic's return a flood.
  */
 typedef void (*pw_anat_sink)(void *ctx, const struct pw_watch_item *item,
 			     const struct pw_event *ev);
 void pw_anatomy_step(struct pw_anatomy *a, const struct pw_poller *pl, double now, double dt,
-		     const bool *group_flood, pw_anat_sink sink, void *ctx);
+		     const bool *group_flood, const bool *group_loss, pw_anat_sink sink,
+		     void *ctx);
 
 /*
  * For the group's own flood alarm of group @gidx starting (@start) or ending: true when

@@ -201,14 +201,20 @@ void pw_watch_step(struct pw_watch *w, const struct pw_poller *pl, double now)
 		}
 	}
 	if (w->anat) {
-		bool *group_flood = calloc(pl->n_groups + 1, sizeof(*group_flood));
+		/* The group's own alarms, in two halves of one allocation. */
+		bool *group_flood = calloc(2 * (pl->n_groups + 1), sizeof(*group_flood));
+		bool *group_loss;
 
 		if (!group_flood)
 			return;
+		group_loss = group_flood + pl->n_groups + 1;
 		for (size_t i = 0; i < w->n; i++)
-			if (!w->items[i].per_prefix && w->items[i].gidx < pl->n_groups)
+			if (!w->items[i].per_prefix && w->items[i].gidx < pl->n_groups) {
 				group_flood[w->items[i].gidx] = w->items[i].det.alarm[PW_ALARM_FLOOD];
-		pw_anatomy_step(w->anat, pl, now, dt, group_flood, w->sink, w->sink_ctx);
+				group_loss[w->items[i].gidx] = w->items[i].det.alarm[PW_ALARM_LOSS];
+			}
+		pw_anatomy_step(w->anat, pl, now, dt, group_flood, group_loss, w->sink,
+				w->sink_ctx);
 		free(group_flood);
 	}
 }
