@@ -8,7 +8,7 @@
 need_root
 setup_net || { not_ok "create namespaces and veth"; exit 1; }
 
-N=1000000
+N=${PW_BIG_PREFIXES:-1000000}
 RELOADS=5
 awk -v n=$N 'BEGIN { for (i = 0; i < n; i++)
 	printf "11.%d.%d.%d/32\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$TMP/big.txt"
