@@ -18,11 +18,6 @@ void pw_log_set_level(enum pw_log_level level)
 	cur_level = level;
 }
 
-enum pw_log_level pw_log_get_level(void)
-{
-	return cur_level;
-}
-
 static void vlog(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	char line[1024];

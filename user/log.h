@@ -13,7 +13,6 @@ enum pw_log_level {
 
 /* Messages above this level are dropped; default PW_LOG_INFO. */
 void pw_log_set_level(enum pw_log_level level);
-enum pw_log_level pw_log_get_level(void);
 /* Route libbpf's and libxdp's messages through pw_log, one level down. */
 void pw_log_hook_libbpf(void);
 
