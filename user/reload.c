@@ -17,12 +17,20 @@
 static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *err, size_t errlen)
 {
 	size_t v4, v6;
+	long ids;
 
 	pw_config_count(cfg, &v4, &v6);
 	if (v4 > pw_bpf_max_v4(d->bpf) || v6 > pw_bpf_max_v6(d->bpf)) {
 		snprintf(err, errlen,
 			 "%s: %zu IPv4 and %zu IPv6 prefixes exceed the maps' room of %u and %u set at start (restart to grow them)",
 			 cfg->path, v4, v6, pw_bpf_max_v4(d->bpf), pw_bpf_max_v6(d->bpf));
+		return -1;
+	}
+	ids = pw_poller_ids_needed(cfg);
+	if (ids > (long)pw_bpf_max_ids(d->bpf)) {
+		snprintf(err, errlen,
+			 "%s: its prefixes need %ld counters (one per prefix read on its own, per group combination), more than the %u set at start (restart to grow them)",
+			 cfg->path, ids, pw_bpf_max_ids(d->bpf));
 		return -1;
 	}
 	return 0;
