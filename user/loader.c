@@ -236,7 +236,8 @@ int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts
 	}
 	/*
 	 * Counters: one per class of prefixes (poller.h), not per prefix. The daemon keeps
-	 * room for reloads to twice the classes, and at least PW_MIN_IDS.
+	 * room for reloads to twice the classes, and at least PW_MIN_IDS, within the
+	 * prefixes of capacity.
 	 */
 	ids = pw_poller_ids_needed(cfg);
 	if (ids < 0) {
@@ -244,10 +245,13 @@ int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts
 		ret = (int)ids;
 		goto out;
 	}
-	if (grow)
+	/* A class holds a prefix at least: never more ids than prefixes of capacity. */
+	if (grow) {
+		long most = (long)cap[PW_V4] + (long)cap[PW_V6];
+
 		ids = 2 * ids > PW_MIN_IDS ? 2 * ids : PW_MIN_IDS;
-	if (ids > (long)PW_MAX_IDS)
-		ids = PW_MAX_IDS;
+		ids = ids < most ? ids : most;
+	}
 	if (opts) {
 		memset(opts, 0, sizeof(*opts));
 		opts->max_ids = ids ? (uint32_t)ids : 1;
