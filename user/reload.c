@@ -5,6 +5,7 @@
  * interfaces, listen address, interval, events) and count the reload as a success only
  * when every step followed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,6 @@
 static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *err, size_t errlen)
 {
 	size_t v4, v6;
-	long ids;
 
 	pw_config_count(cfg, &v4, &v6);
 	if (v4 > pw_bpf_max_v4(d->bpf) || v6 > pw_bpf_max_v6(d->bpf)) {
@@ -26,14 +26,21 @@ static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *e
 			 cfg->path, v4, v6, pw_bpf_max_v4(d->bpf), pw_bpf_max_v6(d->bpf));
 		return -1;
 	}
-	ids = pw_poller_ids_needed(cfg);
-	if (ids > (long)pw_bpf_max_ids(d->bpf)) {
-		snprintf(err, errlen,
-			 "%s: its prefixes need %ld counters (one per prefix read on its own, per group combination), more than the %u set at start (restart to grow them)",
-			 cfg->path, ids, pw_bpf_max_ids(d->bpf));
-		return -1;
-	}
 	return 0;
+}
+
+/*
+ * Why the poller found too few counter ids (-E2BIG): the classes of @cfg (poller.h) are
+ * counted only then, as that walks every prefix again.
+ */
+static void explain_ids(struct pw_daemon *d, const struct pw_config *cfg, char *err,
+			size_t errlen)
+{
+	long ids = pw_poller_ids_needed(cfg);
+
+	snprintf(err, errlen,
+		 "%s: its prefixes need %ld counters (one per prefix read on its own, per group combination), more than the %u set at start (restart to grow them)",
+		 cfg->path, ids, pw_bpf_max_ids(d->bpf));
 }
 
 void pw_reload(struct pw_daemon *d)
@@ -60,9 +67,14 @@ void pw_reload(struct pw_daemon *d)
 	pw_config_count(&cfg, &v4, &v6);
 	/* Prefixes first: the only step that can refuse the new config as a whole. */
 	e = pw_poller_apply(&d->pl, &cfg, pw_mono_now());
-	if (e) {
+	if (e == -E2BIG) {
+		explain_ids(d, &cfg, err, sizeof(err));
+		pw_err("reload refused, keeping the running config: %s", err);
+	} else if (e) {
 		pw_err("reload refused, keeping the running config: cannot load the prefixes: %s",
 		       strerror(-e));
+	}
+	if (e) {
 		pw_config_free(&cfg);
 		d->reloads_failed++;
 		return;
