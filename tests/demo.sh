@@ -70,6 +70,7 @@ interface = gw-up
 interval = 1
 listen = 127.0.0.1:9473
 pin_dir = $PIN
+state_dir = $TMP/state
 
 [group kp]          ; the country's main block
 prefix = 175.45.176.0/22

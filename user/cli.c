@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage:\n"
 		"  prefixwatch run   -c FILE [-i IFACE]... [-m auto|native|skb] [-l HOST:PORT]\n"
-		"                    [--interval SECONDS] [--pin-dir DIR] [--web-config FILE] [-v]\n"
+		"                    [--interval SECONDS] [--pin-dir DIR] [--state-dir DIR]\n"
+		"                    [--web-config FILE] [-v]\n"
 		"  prefixwatch check -c FILE\n"
 		"  prefixwatch status [-l HOST:PORT | -c FILE]\n"
 		"  prefixwatch replay -c FILE CAPTURE\n"
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"                         (default %s)\n"
 		"      --interval SECS    seconds between polls, 0.1 to 60 (default 1)\n"
 		"      --pin-dir DIR      where maps are pinned (default %s)\n"
+		"      --state-dir DIR    where the detectors' state is kept across restarts,\n"
+		"                         or 'off' (default %s)\n"
 		"      --web-config FILE  TLS and basic auth for HTTP, as Prometheus's web-config.yml\n"
 		"  -v, --verbose          debug logging, with libbpf's and libxdp's warnings;\n"
 		"                         twice: all of their messages too\n"
@@ -61,7 +64,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime failure (cannot load, attach, listen, ...),\n"
 		"2 bad usage or invalid config. Config errors are printed as file:line: reason.\n",
-		PW_DEFAULT_LISTEN, PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR);
+		PW_DEFAULT_LISTEN, PW_DEFAULT_LISTEN, PW_DEFAULT_PIN_DIR, PW_DEFAULT_STATE_DIR);
 }
 
 int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
@@ -73,6 +76,7 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "web-config", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,6 +122,9 @@ int pw_cli_parse(int argc, char **argv, struct pw_cli *c)
 			break;
 		case 'P':
 			c->pin_dir = optarg;
+			break;
+		case 'S':
+			c->state_dir = optarg;
 			break;
 		case 'W':
 			c->web_config = optarg;
@@ -203,6 +210,18 @@ int pw_load_config(const struct pw_cli *c, struct pw_config *cfg, char *err, siz
 		}
 		snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), "%s", c->pin_dir);
 	}
+	if (c->state_dir) {
+		if (!strcmp(c->state_dir, "off")) {
+			cfg->state_dir[0] = '\0';
+		} else if (c->state_dir[0] != '/' ||
+			   strlen(c->state_dir) >= sizeof(cfg->state_dir) - 32) {
+			snprintf(err, errlen, "--state-dir %s: give an absolute path or off",
+				 c->state_dir);
+			goto bad;
+		} else {
+			snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", c->state_dir);
+		}
+	}
 	if (c->web_config)
 		snprintf(cfg->web_config, sizeof(cfg->web_config), "%s", c->web_config);
 	if (cfg->web_config[0]) {
@@ -234,8 +253,9 @@ int pw_cmd_check(const struct pw_cli *c)
 	for (size_t i = 0; i < cfg.n_ifaces; i++)
 		printf("%s%s", i ? " " : " (", cfg.ifaces[i]);
 	printf("%s\n", cfg.n_ifaces ? ")" : "");
-	printf("  mode: %s, interval: %gs, listen: %s, pin_dir: %s\n", pw_mode_name(cfg.mode),
-	       cfg.interval, cfg.listen[0] ? cfg.listen : "off", cfg.pin_dir);
+	printf("  mode: %s, interval: %gs, listen: %s, pin_dir: %s, state_dir: %s\n",
+	       pw_mode_name(cfg.mode), cfg.interval, cfg.listen[0] ? cfg.listen : "off",
+	       cfg.pin_dir, cfg.state_dir[0] ? cfg.state_dir : "off");
 	if (cfg.web_config[0])
 		printf("  web_config: %s\n", cfg.web_config);
 	printf("  groups: %zu, distinct prefixes: %zu IPv4, %zu IPv6\n", cfg.n_groups, v4, v6);

@@ -15,7 +15,7 @@ struct pw_cli {
 	const char *config;
 	char ifaces[PW_MAX_INTERFACES][16];
 	size_t n_ifaces;
-	const char *mode, *listen, *pin_dir, *web_config;
+	const char *mode, *listen, *pin_dir, *state_dir, *web_config;
 	const char *capture;
 	double interval;
 	int verbose;

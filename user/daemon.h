@@ -42,6 +42,8 @@ struct pw_daemon {
 	char web_config[PATH_MAX];
 	char pin_dir[PATH_MAX];
 	int lock_fd;
+	double next_save; /* monotonic time of the next save of the detectors' state */
+	bool save_failed; /* the last save failed (logged once until one succeeds) */
 	enum pw_attach_mode mode;
 	double interval;
 	struct pw_iface ifaces[PW_MAX_INTERFACES];

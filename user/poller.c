@@ -156,15 +156,20 @@ static int read_raw(struct pw_poller *pl)
 	return pl->src.read_counters(pl->src.ctx, pl->id_hi, pl->raw);
 }
 
-static void set_rate(struct pw_rate *r, const struct pw_counter *now, const struct pw_counter *prev,
-		     double dt)
+/* The rate from (@from, @from_t) to (@cur, @now); the next one starts where this ends. */
+static void set_rate(struct pw_rate *r, struct pw_counter *from, double *from_t,
+		     const struct pw_counter *cur, double now)
 {
+	double dt = *from_t > 0 ? now - *from_t : 0;
+
 	if (dt <= 0) {
 		r->pps = r->bps = 0;
-		return;
+	} else {
+		r->pps = (double)(cur->packets - from->packets) / dt;
+		r->bps = (double)(cur->bytes - from->bytes) * 8.0 / dt;
 	}
-	r->pps = (double)(now->packets - prev->packets) / dt;
-	r->bps = (double)(now->bytes - prev->bytes) * 8.0 / dt;
+	*from = *cur;
+	*from_t = now;
 }
 
 int pw_poller_poll(struct pw_poller *pl, double now)
@@ -188,12 +193,14 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 		for (size_t k = 0; k < pl->cl.n_rd; k++) {
 			struct pw_pentry *e = &pl->p[pl->cl.rd[k]];
 
-			set_rate(&e->rate, &inp[k], &e->in, dt);
+			set_rate(&e->rate, &e->from, &e->from_t, &inp[k], now);
 			e->in = inp[k];
 		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
-			set_rate(&pl->g[g].rate, &ing[g], &pl->g[g].in, dt);
-			pl->g[g].in = ing[g];
+			struct pw_gview *gv = &pl->g[g];
+
+			set_rate(&gv->rate, &gv->from, &gv->from_t, &ing[g], now);
+			gv->in = ing[g];
 		}
 		pl->last_dt = dt;
 		pl->last_poll = now;
@@ -528,6 +535,8 @@ struct reload {
 	struct pw_gview *ng;
 	struct pw_classes ncl;
 	bool *fresh, *reuses;
+	/* per entry of the new view: a prefix read from this reload on */
+	bool *pnew;
 	size_t n_reused;
 	/* per id: the raw counter while the id was idle, the last value its old class saw */
 	struct pw_counter *before;
@@ -541,6 +550,7 @@ static void reload_free(struct reload *r)
 	free_classes(&r->ncl);
 	free(r->fresh);
 	free(r->reuses);
+	free(r->pnew);
 	free(r->before);
 	free(r->stays);
 	free(r->gone);
@@ -673,6 +683,10 @@ static int assign_ids(struct pw_poller *pl, struct reload *r)
 		if (o >= 0 && pl->p[o].read) {
 			e->in = pl->p[o].in;
 			e->rate = pl->p[o].rate;
+			e->from = pl->p[o].from;
+			e->from_t = pl->p[o].from_t;
+		} else {
+			r->pnew[r->ncl.rd[k]] = true;
 		}
 	}
 	for (int pass = 0; pass < 2; pass++) {
@@ -848,9 +862,15 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 	for (size_t i = 0; i < cfg->n_groups; i++) {
 		r->ng[i].offset.packets = r->ng[i].offset.bytes = 0;
 		r->ng[i].in.packets = r->ng[i].in.bytes = UINT64_MAX; /* marks a new group */
-		for (size_t j = 0; j < pl->n_groups; j++)
-			if (!strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
-				r->ng[i].in = pl->g[j].in;
+		for (size_t j = 0; j < pl->n_groups; j++) {
+			if (strcmp(pl->g[j].cfg->name, cfg->groups[i].name))
+				continue;
+			/* Continued by the offset, so its rate goes on from the last poll. */
+			r->ng[i].in = pl->g[j].in;
+			r->ng[i].rate = pl->g[j].rate;
+			r->ng[i].from = pl->g[j].from;
+			r->ng[i].from_t = pl->g[j].from_t;
+		}
 	}
 	free_view(pl->p, pl->g, pl->n_groups);
 	free_classes(&pl->cl);
@@ -874,16 +894,24 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 
 /*
  * Counts under the new set, so the next rate compares like with like; a group that
- * stays gets the offset that continues it from its old count.
+ * stays gets the offset that continues it from its old count. A new prefix or group
+ * starts its first rate at the flip, @t_flip.
  */
-static void recount(struct pw_poller *pl)
+static void recount(struct pw_poller *pl, const bool *pnew, double t_flip)
 {
 	struct pw_counter *inp = malloc((pl->cl.n_rd + 1) * sizeof(*inp));
 	struct pw_counter *ing = malloc((pl->n_groups + 1) * sizeof(*ing));
 
 	if (inp && ing && compute(pl, inp, ing) == 0) {
-		for (size_t k = 0; k < pl->cl.n_rd; k++)
-			pl->p[pl->cl.rd[k]].in = inp[k];
+		for (size_t k = 0; k < pl->cl.n_rd; k++) {
+			struct pw_pentry *e = &pl->p[pl->cl.rd[k]];
+
+			e->in = inp[k];
+			if (pnew[pl->cl.rd[k]]) {
+				e->from = inp[k];
+				e->from_t = t_flip;
+			}
+		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
 			struct pw_gview *gv = &pl->g[g];
 
@@ -891,7 +919,8 @@ static void recount(struct pw_poller *pl)
 				gv->offset.packets = gv->in.packets - ing[g].packets;
 				gv->offset.bytes = gv->in.bytes - ing[g].bytes;
 			} else {
-				gv->in = ing[g];
+				gv->in = gv->from = ing[g];
+				gv->from_t = t_flip;
 			}
 		}
 	}
@@ -918,14 +947,15 @@ long pw_poller_ids_needed(const struct pw_config *cfg)
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 {
 	struct reload r = { 0 };
+	double t_flip;
 	int err;
 
-	/* Settle the counts under the old set. */
-	if (pl->have_cfg) {
-		err = pw_poller_poll(pl, now);
-		if (err)
-			return err;
-	}
+	/*
+	 * No poll to settle the old set first: the rates would then start at this poll, after
+	 * loading the config, and what arrives until the flip would be in no rate. The counts
+	 * are settled at the flip (write_tables, settle_old); the rates go on from the last
+	 * poll.
+	 */
 	err = build_view(cfg, &r.np, &r.nn, &r.ng, &r.ncl);
 	if (err)
 		return err;
@@ -935,9 +965,10 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	}
 	r.fresh = calloc(r.ncl.n + 1, sizeof(*r.fresh));
 	r.reuses = calloc(r.ncl.n + 1, sizeof(*r.reuses));
+	r.pnew = calloc(r.nn + 1, sizeof(*r.pnew));
 	r.stays = calloc(pl->cl.n + 1, sizeof(*r.stays));
 	r.gone = calloc(pl->cl.n + 1, sizeof(*r.gone));
-	if (!r.fresh || !r.reuses || !r.stays || !r.gone) {
+	if (!r.fresh || !r.reuses || !r.pnew || !r.stays || !r.gone) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -951,10 +982,11 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	if (err)
 		goto out;
 	/* From here the new set is live: nothing may fail any more. */
+	t_flip = pl->src.clock ? pl->src.clock(pl->src.ctx) : now;
 	settle_old(pl, &r);
 	carry_counts(pl, &r);
 	swap_view(pl, &r, cfg);
-	recount(pl);
+	recount(pl, r.pnew, t_flip);
 	if (!pl->last_poll)
 		pl->last_poll = now;
 out:

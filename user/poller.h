@@ -33,6 +33,8 @@ struct pw_source {
 	int (*read_counters)(void *ctx, uint32_t n, struct pw_counter *out);
 	int (*set_prefixes)(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids,
 			    size_t n);
+	/* Monotonic seconds, to time a reload's flip; NULL: the @now given to the apply. */
+	double (*clock)(void *ctx);
 };
 
 struct pw_rate {
@@ -49,6 +51,8 @@ struct pw_pentry {
 	bool read;	      /* read on its own: in and rate are kept only then */
 	struct pw_counter in; /* inclusive count since start (read prefixes) */
 	struct pw_rate rate;
+	struct pw_counter from; /* count the next rate starts from, at time from_t */
+	double from_t;
 };
 
 /* A class of prefixes that share a counter: same groups, same nearest read prefix. */
@@ -77,6 +81,8 @@ struct pw_gview {
 	size_t n_cls;
 	struct pw_counter in; /* inclusive count since start */
 	struct pw_rate rate;
+	struct pw_counter from; /* count the next rate starts from, at time from_t */
+	double from_t;
 	/*
 	 * Added to the computed count (modulo 2^64) so a group that survives a reload
 	 * continues from where it was, even when its prefixes changed.
@@ -111,8 +117,11 @@ void pw_poller_free(struct pw_poller *pl);
  * pass to the class of its read prefix's nearest enclosing read prefix of the new set, so
  * no read prefix's inclusive count goes backwards; a group that stays (by name) continues
  * from its count, whatever its prefixes became. A prefix read only from now on starts at
- * zero; so does a new group, but for the history of the read prefixes it holds. @now is the poll time used to settle the
- * counts under the old set first. Returns 0, or -errno with nothing changed.
+ * zero; so does a new group, but for the history of the read prefixes it holds. @now is
+ * the time of the first apply (the start of the first rates). The next rate of a read
+ * prefix or group that stays starts at the last poll, as if there had been no reload, so
+ * it holds the packets that arrived while the reload ran; that of a new one starts at the
+ * flip (timed by the source's clock). Returns 0, or -errno with nothing changed.
  */
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now);
 

@@ -137,6 +137,11 @@ int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now)
 	return 0;
 }
 
+size_t pw_state_file_size(size_t n)
+{
+	return sizeof(struct header) + n * sizeof(struct record) + sizeof(uint64_t);
+}
+
 static int cmp_key(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct key));

@@ -21,6 +21,11 @@
 
 #define PW_STATE_FILE	 "detectors.state"
 #define PW_STATE_VERSION 1
+/* Saving (daemon.c): every 10 s, longer for large files (at most 100 kB/s), at most 600 s. */
+#define PW_STATE_SAVE_MIN   10.0
+#define PW_STATE_SAVE_MAX   600.0
+#define PW_STATE_WRITE_RATE 100000.0
+
 /* Oldest state taken, when a group's relearn is 0 (never): an hour. */
 #define PW_STATE_MAX_AGE 3600.0
 
@@ -30,6 +35,9 @@
  * left as it was).
  */
 int pw_state_save(const char *dir, const struct pw_watch *w, double wall_now);
+
+/* The size in bytes of the file pw_state_save() writes for @n detectors. */
+size_t pw_state_file_size(size_t n);
 
 /*
  * pw_state_load() - restore the detectors of @w (after pw_watch_sync) whose key is in

@@ -23,6 +23,7 @@ EXEC_DIR=$ROOT/$BUILD/tmp/e2e-$ID
 PORT=$((20000 + ID % 20000))
 PIN_DIR=/sys/fs/bpf/pwt-$ID
 DAEMON_PID=
+STARTS=0
 TAP_N=0
 TAP_FAILED=0
 
@@ -88,12 +89,17 @@ setup_net() {
 }
 
 # start_daemon CONFIG [ARGS...]: run the daemon in the router namespace, wait for /metrics.
+# Each start has a state_dir of its own, so no test resumes another's detectors (nor
+# writes the host's /var/lib/prefixwatch); a test that restarts into its saved state
+# gives its own --state-dir in ARGS (the last one given counts).
 start_daemon() {
 	local cfg=$1
 	shift
+	STARTS=$((STARTS + 1))
 	# Only the network namespace changes: pins land on the host's bpffs, where bpftool
 	# and the tests see them (ip netns exec would give the daemon a private /sys).
-	nsenter --net="/run/netns/$NS_RTR" "$PW" run -c "$cfg" "$@" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+	nsenter --net="/run/netns/$NS_RTR" "$PW" run -c "$cfg" --state-dir "$TMP/state-$STARTS" "$@" \
+		>"$TMP/daemon.out" 2>"$TMP/daemon.err" &
 	DAEMON_PID=$!
 	for _ in $(seq 100); do
 		if in_rtr curl -sf "http://127.0.0.1:$PORT/metrics" -o /dev/null 2>/dev/null; then
@@ -173,6 +179,7 @@ base_config() {
 interface = $IF_R
 listen = 127.0.0.1:$PORT
 pin_dir = $PIN_DIR
+state_dir = $TMP/state
 interval = 0.5
 EOC
 }

@@ -41,6 +41,15 @@ check "says how to give one" grep -q 'give -i IFACE' "$TMP/err"
 eq "bad --mode exits 2" "$(status "$PW" run -c "$TMP/good.ini" -m turbo)" 2
 eq "bad --interval exits 2" "$(status "$PW" run -c "$TMP/good.ini" --interval 0)" 2
 eq "bad --listen exits 2" "$(status "$PW" run -c "$TMP/good.ini" -l nowhere)" 2
+eq "bad --state-dir exits 2" "$(status "$PW" run -c "$TMP/good.ini" --state-dir rel/dir)" 2
+check "and says what to give" grep -q -- '--state-dir rel/dir: give an absolute path or off' "$TMP/err"
+eq "check with --state-dir exits 0" "$(status "$PW" check -c "$TMP/good.ini" --state-dir /srv/pw)" 0
+check "--state-dir overrides the default" grep -q 'state_dir: /srv/pw$' "$TMP/out"
+eq "check with --state-dir off exits 0" "$(status "$PW" check -c "$TMP/good.ini" --state-dir off)" 0
+check "--state-dir off turns it off" grep -q 'state_dir: off$' "$TMP/out"
+eq "check exits 0" "$(status "$PW" check -c "$TMP/good.ini")" 0
+check "state_dir defaults to /var/lib/prefixwatch" grep -q 'state_dir: /var/lib/prefixwatch$' "$TMP/out"
+check "--help documents --state-dir" bash -c "'$PW' --help | grep -q -- '--state-dir DIR'"
 
 # One prefix more than the maps hold: refused by check, naming the limit.
 awk 'BEGIN { for (i = 0; i <= 1048576; i++) printf "11.%d.%d.%d/32\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$TMP/big.prefixes"

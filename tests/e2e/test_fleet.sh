@@ -63,6 +63,7 @@ sensor() {
 interface = $2
 listen = $3
 pin_dir = $4
+state_dir = $TMP/state-$1
 interval = 0.5
 [group gw]
 prefix = 198.51.100.0/24

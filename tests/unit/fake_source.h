@@ -31,7 +31,14 @@ struct fake {
 	long inflight_id;
 	uint64_t inflight_packets, inflight_bytes;
 	uint64_t unmatched;
+	/* a fake monotonic clock (fake_clock), moved on by @set_seconds by each table write */
+	double now, set_seconds;
 };
+
+static inline double fake_clock(void *ctx)
+{
+	return ((struct fake *)ctx)->now;
+}
 
 static inline int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
 {
@@ -64,6 +71,7 @@ static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_
 	}
 	f->n = n;
 	f->sets++;
+	f->now += f->set_seconds;
 	return 0;
 }
 

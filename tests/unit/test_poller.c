@@ -7,6 +7,7 @@
  * program does, once, at the most specific prefix of that table.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -349,7 +350,8 @@ static void test_reload_adds_nested(void **state)
 	deliver(&f, "10.5.0.1", 1, 100);
 	poll_ok(&pl, 13);
 	expect_prefixes(&pl, after_poll, N(after_poll));
-	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 4);
+	/* 10/8 stays: its rate runs from the poll at 11 (6 packets in 2 s); 10.1/16's from 12. */
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 3);
 	assert_true(entry(&pl, "10.1.0.0/16")->rate.pps == 3);
 	pw_poller_free(&pl);
 }
@@ -392,9 +394,60 @@ static void test_reload_removes_nested(void **state)
 	poll_ok(&pl, 13);
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 8);
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.bytes, 800);
-	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 2);
-	assert_true(entry(&pl, "10.0.0.0/8")->rate.bps == 1600);
+	/* From the poll at 11: 3 packets in 2 s, the one of the reload included. */
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 1.5);
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.bps == 1200);
 	assert_int_equal(group(&pl, "a")->in.packets, 8);
+	pw_poller_free(&pl);
+}
+
+/*
+ * A reload that takes 1.7 s (a 1M-prefix table), between polls at 11 and 14, at a steady
+ * 100 packets/s: the next rate is 100 packets/s, from the poll at 11, with the packets
+ * that arrived while the reload ran. The old code settled the counts by a poll when the
+ * reload began (11.5) and restarted the rate there, but took the counts at the flip
+ * (13.2), so the 170 packets of the reload were in no rate: 80 packets over 2.5 s, 32/s.
+ * A group new in the reload starts its rate at the flip, timed by the source's clock.
+ */
+static void test_reload_rate_covers_reload(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_source src;
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	src = fake_source(&f, 16);
+	src.clock = fake_clock;
+	assert_int_equal(pw_poller_init(&pl, &src), 0);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	f.now = 10;
+	apply_ok(&pl, &cfg, 10);
+	poll_ok(&pl, 10);
+	deliver(&f, "10.0.0.1", 100, 100);
+	poll_ok(&pl, 11);
+	assert_true(group(&pl, "a")->rate.pps == 100);
+
+	deliver(&f, "10.0.0.1", 50, 100); /* up to 11.5, when the reload starts */
+	f.now = 11.5;
+	f.set_seconds = 1.7;
+	f.inflight_id = fake_id(&f, "10.0.0.0/8"); /* 11.5 to 13.2, while the tables are written */
+	f.inflight_packets = 170;
+	f.inflight_bytes = 170 * 100;
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "11.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 11.5);
+	assert_true(f.now == 13.2);
+	deliver(&f, "10.0.0.1", 80, 100); /* 13.2 to 14 */
+	deliver(&f, "11.0.0.1", 8, 100);
+	poll_ok(&pl, 14);
+	assert_int_equal(group(&pl, "a")->in.packets, 400);
+	assert_true(fabs(group(&pl, "a")->rate.pps - 100) < 1e-9);
+	assert_true(fabs(entry(&pl, "10.0.0.0/8")->rate.pps - 100) < 1e-9);
+	assert_true(fabs(group(&pl, "a")->rate.bps - 100 * 800) < 1e-6);
+	assert_true(fabs(group(&pl, "b")->rate.pps - 10) < 1e-9); /* 8 packets from 13.2 */
+	assert_true(fabs(entry(&pl, "11.0.0.0/8")->rate.pps - 10) < 1e-9);
+	assert_true(pl.last_dt == 3); /* the detectors' interval: 11 to 14 */
 	pw_poller_free(&pl);
 }
 
@@ -426,7 +479,8 @@ static void test_reload_in_flight(void **state)
 	poll_ok(&pl, 13);
 	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 5);
 	assert_int_equal(group(&pl, "a")->in.packets, 5);
-	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 0);
+	/* The 2 packets of the flip are in the rate from 11 to 13. */
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 1);
 	pw_poller_free(&pl);
 }
 
@@ -728,7 +782,8 @@ static void test_source_errors(void **state)
 	assert_int_equal(pw_poller_apply(&pl, &cfg, 13), -ENOSPC);
 	pw_config_free(&cfg);
 	assert_int_equal(pl.n, 1);
-	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 4);
+	assert_int_equal(entry(&pl, "10.0.0.0/8")->in.packets, 2); /* as polled: nothing changed */
+	assert_true(pl.last_poll == 11);
 	f.fail_set = 0;
 	deliver(&f, "10.0.0.1", 1, 100);
 	poll_ok(&pl, 14);
@@ -767,7 +822,7 @@ static void test_group_monotonic_across_reloads(void **state)
 	deliver(&f, "192.0.2.9", 1, 100);
 	poll_ok(&pl, 13);
 	assert_int_equal(group(&pl, "g")->in.packets, 6);
-	assert_true(group(&pl, "g")->rate.pps == 1);
+	assert_true(group(&pl, "g")->rate.pps == 0.5); /* 1 packet from 11 to 13 */
 
 	/* Grow to an enclosing /16 that brings no history of its own: no jump either. */
 	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.0.0/16", "192.0.2.0/24", NULL);
@@ -776,7 +831,7 @@ static void test_group_monotonic_across_reloads(void **state)
 	deliver(&f, "192.0.9.9", 4, 100);
 	poll_ok(&pl, 15);
 	assert_int_equal(group(&pl, "g")->in.packets, 10);
-	assert_true(group(&pl, "g")->rate.pps == 4);
+	assert_true(group(&pl, "g")->rate.pps == 2); /* 4 packets from 13 to 15 */
 
 	/* A group that is new starts from what its prefixes hold. */
 	add_group(&cfg, "g", PW_EXPORT_PREFIX, "192.0.0.0/16", "192.0.2.0/24", NULL);
@@ -823,7 +878,7 @@ static void test_reused_id_in_flight(void **state)
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.packets, 0);
 	assert_int_equal(entry(&pl, "203.0.113.0/24")->in.bytes, 0);
 	assert_int_equal(group(&pl, "a")->in.packets, 9);
-	assert_true(group(&pl, "a")->rate.pps == 0);
+	assert_true(group(&pl, "a")->rate.pps == 1); /* the 2 in flight, from 11 to 13 */
 
 	deliver(&f, "203.0.113.1", 3, 100);
 	deliver(&f, "198.51.100.1", 5, 100); /* matches nothing now */
@@ -1091,7 +1146,8 @@ static void test_export_changes_across_reloads(void **state)
 	poll_ok(&pl, 15);
 	expect_groups(&pl, (const struct want[]){ { "g", 16, 1600 }, { "top", 18, 1800 } }, 2);
 	expect_prefixes(&pl, (const struct want[]){ { "10.0.0.0/8", 18, 1800 } }, 1);
-	assert_true(group(&pl, "g")->rate.pps == 1);
+	/* Rates go on from the last poll (13) across the reload: g 13 -> 16, 10/8 14 -> 18. */
+	assert_true(group(&pl, "g")->rate.pps == 1.5);
 	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 2);
 	pw_poller_free(&pl);
 }
@@ -1227,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_reload_adds_nested),
 		cmocka_unit_test(test_reload_removes_nested),
 		cmocka_unit_test(test_reload_in_flight),
+		cmocka_unit_test(test_reload_rate_covers_reload),
 		cmocka_unit_test(test_reload_keeps_ids),
 		cmocka_unit_test(test_reused_id_starts_at_zero),
 		cmocka_unit_test(test_group_monotonic_across_reloads),

@@ -85,6 +85,7 @@ struct fx {
 	struct rec rec[32];
 	int n_rec;
 	double now;
+	double wall_shift; /* wall clock minus the monotonic one (a step of NTP) */
 };
 
 static void record(void *ctx, const struct pw_watch_item *it, const struct pw_event *ev)
@@ -164,7 +165,7 @@ static void tick(struct fx *x, uint64_t a, uint64_t b, uint64_t o, uint64_t c)
 	err = pw_poller_poll(&x->pl, x->now);
 	if (err)
 		fail_msg("poll: %s", strerror(-err));
-	pw_watch_step(&x->w, &x->pl, x->now);
+	pw_watch_step(&x->w, &x->pl, x->now + x->wall_shift);
 }
 
 /* @n more ticks at the same rates, with no event. */
@@ -402,10 +403,10 @@ static void test_sync_restarts_changed(void **state)
 	pw_config_defaults(&cfg);
 	add_group(&cfg, "kp", true, PA, PC, PB, NULL);
 	add_group(&cfg, "other", false, PO, NULL);
-	apply_sync(&x, &cfg, 1012.5);
+	apply_sync(&x, &cfg, 1012);
 	assert_int_equal(x.n_rec, 3);
 	assert_string_equal(x.rec[2].json,
-			    "{\"time\":1012.500,\"group\":\"kp\",\"kind\":\"flood\",\"state\":"
+			    "{\"time\":1012.000,\"group\":\"kp\",\"kind\":\"flood\",\"state\":"
 			    "\"end\",\"pps\":1070,\"bps\":4280000,\"baseline_pps\":170,"
 			    "\"baseline_bps\":680000}");
 	assert_int_equal(x.w.n, 5);
@@ -422,7 +423,6 @@ static void test_sync_restarts_changed(void **state)
 	assert_memory_equal(&x.w.items[3].det, &keep_b, sizeof(keep_b));
 	assert_memory_equal(&x.w.items[4].det, &keep_o, sizeof(keep_o));
 	/* Each one fed from its own series after the reload (C, B moved in sorted order). */
-	x.now = 1012.5;
 	tick(&x, 1000, 70, 50, 30);
 	assert_dbl(x.w.items[0].det.base_pps, 1100);
 	assert_dbl(x.w.items[2].det.base_pps, 30);
@@ -581,6 +581,91 @@ static void test_sync_carries_many(void **state)
 			assert_dbl(it->det.age, mark_of(it));
 	}
 	fx_end(&x);
+}
+
+/*
+ * A late poll (a stalled machine, a long reload) is one longer interval: 5 s of traffic at
+ * the usual rates, polled 5 s after the last poll, is the usual rate over 5 s, not a 5x
+ * burst, and the detectors' clock moves on by 5 s.
+ */
+static void test_late_poll(void **state)
+{
+	double age;
+	struct fx x;
+
+	(void)state;
+	fx_start(&x);
+	quiet_ticks(&x, 40, 100, 70, 50, 0);
+	age = x.w.items[0].det.age;
+	x.now += 4; /* tick() adds the fifth second */
+	tick(&x, 500, 350, 250, 0);
+	assert_int_equal(x.n_rec, 0);
+	assert_dbl(x.pl.last_dt, 5);
+	assert_dbl(x.pl.g[0].rate.pps, 170);
+	assert_dbl(x.w.items[0].det.age, age + 5);
+	assert_dbl(x.w.items[0].det.last_pps, 170);
+	quiet_ticks(&x, 5, 100, 70, 50, 0);
+	fx_end(&x);
+}
+
+/*
+ * The wall clock stepped by an hour (NTP) while the detectors run: the monotonic clock
+ * (the poll times) goes on by one second a tick. The same traffic (three short outages
+ * of "other", then quiet) must give the same events at the same ticks, only stamped
+ * with the stepped wall clock: a detector on wall time would drop the losses out of its
+ * unstable window at +1 h (no unstable) or keep them an hour longer at -1 h (a late end).
+ */
+static int run_outages(struct fx *x, double step_at, double shift, int *tick_of)
+{
+	struct pw_detect_cfg other;
+
+	pw_detect_defaults(&other);
+	other.warmup = 2;
+	other.unstable_window = 60; /* ends after 15 s without a loss */
+	fx_start_with(x, &other);
+	for (int t = 0; t < 120; t++) {
+		int before = x->n_rec;
+		bool dark = (t >= 40 && t < 43) || (t >= 50 && t < 53) || (t >= 60 && t < 63);
+
+		if (x->now >= step_at)
+			x->wall_shift = shift;
+		tick(x, 100, 70, dark ? 0 : 1000, 0);
+		for (int i = before; i < x->n_rec; i++)
+			tick_of[i] = t;
+	}
+	return x->n_rec;
+}
+
+static void test_wall_clock_step(void **state)
+{
+	static const double shifts[] = { 3600, -3600 };
+	int ref_tick[32], tick_of[32], n_ref, unstable = 0;
+	struct fx ref, x;
+
+	(void)state;
+	n_ref = run_outages(&ref, 1e9, 0, ref_tick);
+	for (int i = 0; i < n_ref; i++)
+		unstable += ref.rec[i].ev.kind == PW_ALARM_UNSTABLE;
+	assert_int_equal(unstable, 2); /* the scenario raises and ends unstable */
+	for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
+		int n = run_outages(&x, 1045, shifts[s], tick_of);
+
+		assert_int_equal(n, n_ref);
+		for (int i = 0; i < n; i++) {
+			/* Tick t starts at 1000 + t: stepped from the one that starts at 1045. */
+			bool stepped = 1000 + ref_tick[i] >= 1045;
+			double want = ref.rec[i].ev.time + (stepped ? shifts[s] : 0);
+
+			assert_int_equal(tick_of[i], ref_tick[i]);
+			assert_int_equal(x.rec[i].ev.kind, ref.rec[i].ev.kind);
+			assert_int_equal(x.rec[i].ev.start, ref.rec[i].ev.start);
+			assert_int_equal(x.rec[i].ev.reason, ref.rec[i].ev.reason);
+			assert_string_equal(x.rec[i].group, ref.rec[i].group);
+			assert_dbl(x.rec[i].ev.time, want);
+		}
+		fx_end(&x);
+	}
+	fx_end(&ref);
 }
 
 static void test_render(void **state)
@@ -949,6 +1034,8 @@ int main(void)
 		cmocka_unit_test(test_sync_restarts_changed),
 		cmocka_unit_test(test_sync_removed),
 		cmocka_unit_test(test_sync_carries_many),
+		cmocka_unit_test(test_late_poll),
+		cmocka_unit_test(test_wall_clock_step),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_values),
 		cmocka_unit_test(test_event_json),
