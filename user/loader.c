@@ -18,6 +18,7 @@
 #include "config.h"
 #include "loader.h"
 #include "log.h"
+#include "poller.h"
 #include "prefixwatch.skel.h"
 
 /* Keys read per batch syscall: large enough to amortise, small enough to stay in cache. */
@@ -39,13 +40,18 @@
 #define PW_UNITS_SPARE 1024
 /* The daemon's smallest capacity of each family, so small sets can grow on reload. */
 #define PW_MIN_CAPACITY 65536
+/*
+ * The daemon's fewest counter ids: reloads may add classes (prefixes read on their own,
+ * new group combinations) up to this without a restart; 256 KB a CPU.
+ */
+#define PW_MIN_IDS 16384
 
 enum { PW_V4, PW_V6, PW_FAMILIES };
 
 struct pw_bpf {
 	struct prefixwatch *skel;
 	int ncpus;
-	uint32_t max_v4, max_v6;
+	uint32_t max_v4, max_v6, max_ids;
 	/* per family: first-level bits, units of each table, units the live table uses */
 	unsigned int l1_bits[PW_FAMILIES];
 	uint32_t units[PW_FAMILIES], used[PW_FAMILIES];
@@ -182,6 +188,7 @@ int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts
 	unsigned int l1[PW_FAMILIES];
 	struct pw_prefix *all;
 	size_t n, nf[PW_FAMILIES];
+	long ids;
 	int ret;
 
 	ret = distinct_prefixes(cfg, &all, &n, &nf[PW_V4]);
@@ -227,8 +234,27 @@ int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts
 		if (units[f] > limit)
 			units[f] = limit;
 	}
+	/*
+	 * Counters: one per class of prefixes (poller.h), not per prefix. The daemon keeps
+	 * room for reloads to twice the classes, and at least PW_MIN_IDS, within the
+	 * prefixes of capacity.
+	 */
+	ids = pw_poller_ids_needed(cfg);
+	if (ids < 0) {
+		snprintf(err, errlen, "%s: out of memory", cfg->path);
+		ret = (int)ids;
+		goto out;
+	}
+	/* A class holds a prefix at least: never more ids than prefixes of capacity. */
+	if (grow) {
+		long most = (long)cap[PW_V4] + (long)cap[PW_V6];
+
+		ids = 2 * ids > PW_MIN_IDS ? 2 * ids : PW_MIN_IDS;
+		ids = ids < most ? ids : most;
+	}
 	if (opts) {
 		memset(opts, 0, sizeof(*opts));
+		opts->max_ids = ids ? (uint32_t)ids : 1;
 		opts->max_v4 = cap[PW_V4];
 		opts->max_v6 = cap[PW_V6];
 		opts->units_v4 = units[PW_V4];
@@ -251,6 +277,7 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 		return -ENOMEM;
 	b->max_v4 = opts && opts->max_v4 ? opts->max_v4 : PW_MAX_PREFIXES_V4;
 	b->max_v6 = opts && opts->max_v6 ? opts->max_v6 : PW_MAX_PREFIXES_V6;
+	b->max_ids = opts && opts->max_ids ? opts->max_ids : b->max_v4 + b->max_v6;
 	b->l1_bits[PW_V4] = opts && opts->v4_l1_bits ? opts->v4_l1_bits : v4_l1_for(b->max_v4);
 	b->l1_bits[PW_V6] = PW_L1_BITS;
 	units_v4 = opts && opts->units_v4 ? opts->units_v4 :
@@ -285,8 +312,8 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 	bpf_map__set_max_entries(b->skel->maps.pw_v4_1, b->units[PW_V4]);
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_0, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_1, b->units[PW_V6]);
-	bpf_map__set_max_entries(b->skel->maps.pw_counters, b->max_v4 + b->max_v6);
-	bpf_map__set_max_entries(b->skel->maps.pw_slots, b->max_v4 + b->max_v6); /* anatomy.c */
+	bpf_map__set_max_entries(b->skel->maps.pw_counters, b->max_ids);
+	bpf_map__set_max_entries(b->skel->maps.pw_slots, b->max_ids); /* anatomy.c: per id */
 	*out = b;
 	return 0;
 
@@ -376,7 +403,7 @@ int pw_bpf_prog_fd(struct pw_bpf *b)
 
 uint32_t pw_bpf_max_ids(const struct pw_bpf *b)
 {
-	return b->max_v4 + b->max_v6;
+	return b->max_ids;
 }
 
 uint32_t pw_bpf_max_v4(const struct pw_bpf *b)

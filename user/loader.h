@@ -26,6 +26,8 @@ struct pw_bpf_opts {
 	uint32_t units_v4, units_v6;
 	/* Bits of the IPv4 first level, 16 or 24; 0: 24 from PW_V4_L1_LARGE_MIN max_v4. */
 	unsigned int v4_l1_bits;
+	/* Slots of pw_counters (counter ids); 0: max_v4 + max_v6, one per prefix. */
+	uint32_t max_ids;
 };
 
 /* Most units a table may have (64 bytes each): the tables of a full set of prefixes. */
@@ -72,6 +74,7 @@ void pw_bpf_unpin(struct pw_bpf *b);
 struct bpf_object *pw_bpf_object(struct pw_bpf *b);
 const char *pw_bpf_prog_name(void);
 int pw_bpf_prog_fd(struct pw_bpf *b);
+/* Slots of pw_counters: the counter ids the poller may give out. */
 uint32_t pw_bpf_max_ids(const struct pw_bpf *b);
 uint32_t pw_bpf_max_v4(const struct pw_bpf *b);
 uint32_t pw_bpf_max_v6(const struct pw_bpf *b);

@@ -24,17 +24,28 @@ int pw_poller_init(struct pw_poller *pl, const struct pw_source *src)
 
 static void free_view(struct pw_pentry *p, struct pw_gview *g, size_t n_groups)
 {
-	for (size_t i = 0; i < n_groups; i++) {
+	for (size_t i = 0; g && i < n_groups; i++) {
 		free(g[i].members);
 		free(g[i].outer);
+		free(g[i].cls);
 	}
 	free(g);
 	free(p);
 }
 
+static void free_classes(struct pw_classes *cl)
+{
+	free(cl->c);
+	free(cl->pool);
+	free(cl->rd);
+	free(cl->rd_end);
+	memset(cl, 0, sizeof(*cl));
+}
+
 void pw_poller_free(struct pw_poller *pl)
 {
 	free_view(pl->p, pl->g, pl->n_groups);
+	free_classes(&pl->cl);
 	if (pl->have_cfg)
 		pw_config_free(&pl->cfg);
 	free(pl->base);
@@ -93,36 +104,48 @@ static struct pw_counter total_of(const struct pw_poller *pl, uint32_t id)
 	return t;
 }
 
-/* Inclusive counts from the per-id totals, by range sums over sorted order. */
+/*
+ * Inclusive counts from the per-id totals: per read prefix (in read-list order) a range sum
+ * over the read prefixes of the totals of the classes under each; per group the sum of
+ * its classes. Linear in the classes and read prefixes, not in the prefixes.
+ */
 static int compute(struct pw_poller *pl, struct pw_counter *in_prefix, struct pw_counter *in_group)
 {
-	struct pw_counter *sum = malloc((pl->n + 1) * sizeof(*sum));
+	const struct pw_classes *cl = &pl->cl;
+	struct pw_counter *sum = calloc(cl->n_rd + 1, sizeof(*sum));
+	struct pw_counter *tot = malloc((cl->n + 1) * sizeof(*tot));
 
-	if (!sum)
+	if (!sum || !tot) {
+		free(sum);
+		free(tot);
 		return -ENOMEM;
-	sum[0].packets = sum[0].bytes = 0;
-	for (size_t i = 0; i < pl->n; i++) {
-		struct pw_counter t = total_of(pl, pl->p[i].id);
-
-		sum[i + 1].packets = sum[i].packets + t.packets;
-		sum[i + 1].bytes = sum[i].bytes + t.bytes;
 	}
-	for (size_t i = 0; i < pl->n; i++) {
-		in_prefix[i].packets = sum[pl->p[i].end].packets - sum[i].packets;
-		in_prefix[i].bytes = sum[pl->p[i].end].bytes - sum[i].bytes;
+	for (size_t c = 0; c < cl->n; c++) {
+		tot[c] = total_of(pl, cl->c[c].id);
+		if (cl->c[c].rd >= 0) {
+			sum[cl->c[c].rd + 1].packets += tot[c].packets;
+			sum[cl->c[c].rd + 1].bytes += tot[c].bytes;
+		}
+	}
+	for (size_t k = 0; k < cl->n_rd; k++) {
+		sum[k + 1].packets += sum[k].packets;
+		sum[k + 1].bytes += sum[k].bytes;
+	}
+	for (size_t k = 0; k < cl->n_rd; k++) {
+		in_prefix[k].packets = sum[cl->rd_end[k]].packets - sum[k].packets;
+		in_prefix[k].bytes = sum[cl->rd_end[k]].bytes - sum[k].bytes;
 	}
 	for (size_t g = 0; g < pl->n_groups; g++) {
-		struct pw_counter c = { 0, 0 };
+		struct pw_counter c = pl->g[g].offset;
 
-		for (size_t k = 0; k < pl->g[g].n_outer; k++) {
-			c.packets += in_prefix[pl->g[g].outer[k]].packets;
-			c.bytes += in_prefix[pl->g[g].outer[k]].bytes;
+		for (size_t k = 0; k < pl->g[g].n_cls; k++) {
+			c.packets += tot[pl->g[g].cls[k]].packets;
+			c.bytes += tot[pl->g[g].cls[k]].bytes;
 		}
-		c.packets += pl->g[g].offset.packets;
-		c.bytes += pl->g[g].offset.bytes;
 		in_group[g] = c;
 	}
 	free(sum);
+	free(tot);
 	return 0;
 }
 
@@ -158,7 +181,7 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 	err = read_raw(pl);
 	if (err)
 		return err;
-	inp = malloc((pl->n + 1) * sizeof(*inp));
+	inp = malloc((pl->cl.n_rd + 1) * sizeof(*inp));
 	ing = malloc((pl->n_groups + 1) * sizeof(*ing));
 	if (!inp || !ing) {
 		free(inp);
@@ -167,11 +190,11 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 	}
 	err = compute(pl, inp, ing);
 	if (!err) {
-		for (size_t i = 0; i < pl->n; i++) {
-			struct pw_pentry *e = &pl->p[i];
+		for (size_t k = 0; k < pl->cl.n_rd; k++) {
+			struct pw_pentry *e = &pl->p[pl->cl.rd[k]];
 
-			set_rate(&e->rate, &e->from, &e->from_t, &inp[i], now);
-			e->in = inp[i];
+			set_rate(&e->rate, &e->from, &e->from_t, &inp[k], now);
+			e->in = inp[k];
 		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
 			struct pw_gview *gv = &pl->g[g];
@@ -187,8 +210,248 @@ int pw_poller_poll(struct pw_poller *pl, double now)
 	return err;
 }
 
+/* An open-addressing hash set of indices (stored plus one); the caller compares keys. */
+struct htab {
+	uint32_t *slot;
+	size_t mask;
+};
+
+static int htab_init(struct htab *h, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n + 2)
+		cap <<= 1;
+	h->slot = calloc(cap, sizeof(*h->slot));
+	h->mask = cap - 1;
+	return h->slot ? 0 : -ENOMEM;
+}
+
+static uint64_t hash_words(uint64_t h, const uint32_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ w[i]) * 1099511628211ULL;
+	h ^= h >> 31;
+	return h * 0x9e3779b97f4a7c15ULL;
+}
+
+#define HASH_SEED 14695981039346656037ULL
+
+struct span {
+	uint32_t off, n;
+};
+
+/* A set of group indices, sorted: pool[s.off .. s.off + s.n). */
+static bool set_has(const uint32_t *pool, struct span s, uint32_t gi)
+{
+	size_t lo = s.off, hi = (size_t)s.off + s.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pool[mid] == gi)
+			return true;
+		if (pool[mid] < gi)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * build_classes() - the read prefixes and the classes of a view (see poller.h).
+ *
+ * In sorted order each prefix's groups are its parent's plus the groups that list it
+ * (a group counts a packet when one of its prefixes holds it, and the most specific
+ * prefix holding the packet lies inside every such prefix), and its nearest read prefix
+ * is itself when read, else its parent's. Distinct (groups, nearest read prefix) pairs are
+ * the classes. Class ids are left to assign_ids().
+ */
+static int build_classes(const struct pw_config *cfg, struct pw_pentry *p, size_t n,
+			 struct pw_gview *g, struct pw_classes *cl)
+{
+	const size_t ng = cfg->n_groups;
+	size_t total = 0, n_sets = 0, pool_len = 0, pool_cap = 64;
+	uint32_t *dstart = calloc(n + 2, sizeof(*dstart));
+	uint32_t *sid = malloc((n + 1) * sizeof(*sid));
+	int32_t *rdp = malloc((n + 1) * sizeof(*rdp));
+	uint32_t *stack = malloc((n + 1) * sizeof(*stack));
+	uint32_t *rpos = malloc((n + 1) * sizeof(*rpos));
+	struct span *sets = malloc((n + 2) * sizeof(*sets));
+	uint32_t *scratch = malloc((ng + 1) * sizeof(*scratch));
+	uint32_t *cnt = calloc(ng + 1, sizeof(*cnt));
+	uint32_t *dlist = NULL, *pool = malloc(pool_cap * sizeof(*pool));
+	struct htab hs = { 0 }, hc = { 0 };
+	size_t sp = 0;
+	int err = -ENOMEM;
+
+	memset(cl, 0, sizeof(*cl));
+	for (size_t i = 0; i < ng; i++)
+		total += g[i].n_members;
+	dlist = malloc((total + 1) * sizeof(*dlist));
+	cl->c = malloc((n + 1) * sizeof(*cl->c));
+	if (!dstart || !sid || !rdp || !stack || !rpos || !sets || !scratch || !cnt || !dlist ||
+	    !pool || !cl->c || htab_init(&hs, n + 1) || htab_init(&hc, n))
+		goto out;
+	/* The groups listing each prefix, in group order (so sorted). */
+	for (size_t i = 0; i < ng; i++)
+		for (size_t k = 0; k < g[i].n_members; k++) {
+			dstart[g[i].members[k] + 2]++;
+			if (g[i].cfg->export == PW_EXPORT_PREFIX || g[i].cfg->per_prefix)
+				p[g[i].members[k]].read = true;
+		}
+	for (size_t i = 0; i < n; i++)
+		dstart[i + 2] += dstart[i + 1];
+	for (size_t i = 0; i < ng; i++)
+		for (size_t k = 0; k < g[i].n_members; k++)
+			dlist[dstart[g[i].members[k] + 1]++] = (uint32_t)i;
+	/* Set 0 is the empty set. */
+	sets[n_sets++] = (struct span){ 0, 0 };
+	hs.slot[hash_words(HASH_SEED, NULL, 0) & hs.mask] = 1;
+	for (size_t i = 0; i < n; i++) {
+		long parent;
+		struct span ps;
+		size_t m = 0, a, d;
+		bool subset = true;
+
+		while (sp && p[stack[sp - 1]].end <= i)
+			sp--;
+		parent = sp ? (long)stack[sp - 1] : -1;
+		ps = sets[parent >= 0 ? sid[parent] : 0];
+		for (d = dstart[i]; d < dstart[i + 1] && subset; d++)
+			subset = set_has(pool, ps, dlist[d]);
+		if (subset) {
+			sid[i] = parent >= 0 ? sid[parent] : 0;
+		} else {
+			uint64_t h;
+			size_t s;
+
+			/* Union of two sorted lists. */
+			for (a = ps.off, d = dstart[i]; a < ps.off + ps.n || d < dstart[i + 1];) {
+				uint32_t v;
+
+				if (d >= dstart[i + 1] || (a < ps.off + ps.n && pool[a] < dlist[d]))
+					v = pool[a++];
+				else if (a >= ps.off + ps.n || dlist[d] < pool[a])
+					v = dlist[d++];
+				else
+					v = pool[a++], d++;
+				scratch[m++] = v;
+			}
+			h = hash_words(HASH_SEED, scratch, m);
+			for (s = h & hs.mask; hs.slot[s]; s = (s + 1) & hs.mask) {
+				struct span o = sets[hs.slot[s] - 1];
+
+				if (o.n == m && !memcmp(pool + o.off, scratch, m * sizeof(*scratch)))
+					break;
+			}
+			if (!hs.slot[s]) {
+				if (pool_len + m > pool_cap) {
+					uint32_t *np;
+
+					while (pool_len + m > pool_cap)
+						pool_cap *= 2;
+					np = realloc(pool, pool_cap * sizeof(*pool));
+					if (!np)
+						goto out;
+					pool = np;
+				}
+				memcpy(pool + pool_len, scratch, m * sizeof(*scratch));
+				sets[n_sets] = (struct span){ (uint32_t)pool_len, (uint32_t)m };
+				pool_len += m;
+				hs.slot[s] = (uint32_t)++n_sets;
+			}
+			sid[i] = hs.slot[s] - 1;
+		}
+		rdp[i] = p[i].read ? (int32_t)i : parent >= 0 ? rdp[parent] : -1;
+		stack[sp++] = (uint32_t)i;
+	}
+	/* The read prefixes, and where each one's read more specifics end among them. */
+	cl->rd = malloc((n + 1) * sizeof(*cl->rd));
+	cl->rd_end = malloc((n + 1) * sizeof(*cl->rd_end));
+	if (!cl->rd || !cl->rd_end)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].read) {
+			rpos[i] = (uint32_t)cl->n_rd;
+			cl->rd[cl->n_rd++] = (uint32_t)i;
+		}
+	for (size_t k = 0; k < cl->n_rd; k++) {
+		size_t lo = k + 1, hi = cl->n_rd;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cl->rd[mid] < p[cl->rd[k]].end)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		cl->rd_end[k] = (uint32_t)lo;
+	}
+	/* The classes: distinct (groups, nearest read prefix). */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key[2] = { sid[i], (uint32_t)rdp[i] };
+		uint64_t h = hash_words(HASH_SEED, key, 2);
+		size_t s;
+
+		for (s = h & hc.mask; hc.slot[s]; s = (s + 1) & hc.mask)
+			if (sid[hc.slot[s] - 1] == sid[i] && rdp[hc.slot[s] - 1] == rdp[i])
+				break;
+		if (!hc.slot[s]) {
+			struct span st = sets[sid[i]];
+
+			hc.slot[s] = (uint32_t)i + 1; /* the class's first prefix */
+			p[i].cls = (uint32_t)cl->n;
+			cl->c[cl->n++] = (struct pw_pclass){ .id = UINT32_MAX,
+							    .rd = rdp[i] >= 0 ? (int32_t)rpos[rdp[i]]
+									      : -1,
+							    .set = st.off,
+							    .n_set = st.n };
+		} else {
+			p[i].cls = p[hc.slot[s] - 1].cls;
+		}
+	}
+	/* Per group, its classes. */
+	for (size_t c = 0; c < cl->n; c++)
+		for (uint32_t k = 0; k < cl->c[c].n_set; k++)
+			cnt[pool[cl->c[c].set + k]]++;
+	for (size_t i = 0; i < ng; i++) {
+		g[i].cls = malloc((cnt[i] + 1) * sizeof(*g[i].cls));
+		if (!g[i].cls)
+			goto out;
+	}
+	for (size_t c = 0; c < cl->n; c++)
+		for (uint32_t k = 0; k < cl->c[c].n_set; k++) {
+			struct pw_gview *gv = &g[pool[cl->c[c].set + k]];
+
+			gv->cls[gv->n_cls++] = (uint32_t)c;
+		}
+	cl->pool = pool;
+	pool = NULL;
+	err = 0;
+out:
+	if (err)
+		free_classes(cl);
+	free(dstart);
+	free(sid);
+	free(rdp);
+	free(stack);
+	free(rpos);
+	free(sets);
+	free(scratch);
+	free(cnt);
+	free(dlist);
+	free(pool);
+	free(hs.slot);
+	free(hc.slot);
+	return err;
+}
+
+/* Build the sorted distinct prefix list and the group views of @cfg. */
 static int build_view(const struct pw_config *cfg, struct pw_pentry **pout, size_t *nout,
-		      struct pw_gview **gout)
+		      struct pw_gview **gout, struct pw_classes *cl)
 {
 	struct pw_pentry *p;
 	struct pw_gview *g;
@@ -247,6 +510,10 @@ static int build_view(const struct pw_config *cfg, struct pw_pentry **pout, size
 			}
 		}
 	}
+	if (build_classes(cfg, p, n, g, cl)) {
+		free_view(p, g, cfg->n_groups);
+		return -ENOMEM;
+	}
 	*pout = p;
 	*nout = n;
 	*gout = g;
@@ -259,33 +526,144 @@ nomem:
 
 /*
  * A reload in the making: the new view, and what the steps of pw_poller_apply pass on.
- * Per entry of the new view: @fresh, a prefix the old set did not have; @reuses, one that
+ * Per class of the new view: @fresh, a class the old set did not have; @reuses, one that
  * takes an id the old set used (only when no other id is left).
  */
 struct reload {
 	struct pw_pentry *np;
 	size_t nn;
 	struct pw_gview *ng;
+	struct pw_classes ncl;
 	bool *fresh, *reuses;
+	/* per entry of the new view: a prefix read from this reload on */
+	bool *pnew;
 	size_t n_reused;
-	/* per id: the raw counter while the id was idle, the last value its old prefix saw */
+	/* per id: the raw counter while the id was idle, the last value its old class saw */
 	struct pw_counter *before;
-	/* per old entry: the total of a prefix that goes */
+	/* per old class: whether a new class continues it; the total of one that goes */
+	bool *stays;
 	struct pw_counter *gone;
 };
 
 static void reload_free(struct reload *r)
 {
+	free_classes(&r->ncl);
 	free(r->fresh);
 	free(r->reuses);
+	free(r->pnew);
 	free(r->before);
+	free(r->stays);
 	free(r->gone);
 }
 
+/* The key of a class, for matching the classes of two views. */
+static uint64_t class_hash(const uint32_t *set, size_t n, const struct pw_prefix *rd)
+{
+	uint32_t w[5] = { 0 };
+
+	if (rd) {
+		w[0] = (uint32_t)rd->family << 8 | rd->len | 1U << 16;
+		memcpy(&w[1], rd->addr, 16);
+	}
+	return hash_words(hash_words(HASH_SEED, set, n), w, 5);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct gname {
+	const char *name;
+	uint32_t idx;
+};
+
+static int cmp_gname(const void *a, const void *b)
+{
+	return strcmp(((const struct gname *)a)->name, ((const struct gname *)b)->name);
+}
+
 /*
- * Ids: a prefix that stays keeps its id (and its counts). A new one takes an id used by
+ * Match the new classes with the old: a class whose groups (by name) and nearest read
+ * prefix are the old one's continues it, with its id and counts. Fills r->stays, r->fresh
+ * and the ids of the classes that stay (UINT32_MAX for the others).
+ */
+static int match_classes(struct pw_poller *pl, struct reload *r, const struct pw_config *cfg)
+{
+	const struct pw_classes *ocl = &pl->cl;
+	struct gname *names = malloc((pl->n_groups + 1) * sizeof(*names));
+	uint32_t *to_old = malloc((cfg->n_groups + 1) * sizeof(*to_old));
+	uint32_t *tmp = malloc((cfg->n_groups + 1) * sizeof(*tmp));
+	struct htab h = { 0 };
+	int err = -ENOMEM;
+
+	if (!names || !to_old || !tmp || htab_init(&h, ocl->n))
+		goto out;
+	for (size_t j = 0; j < pl->n_groups; j++)
+		names[j] = (struct gname){ pl->g[j].cfg->name, (uint32_t)j };
+	if (pl->n_groups)
+		qsort(names, pl->n_groups, sizeof(*names), cmp_gname);
+	for (size_t i = 0; i < cfg->n_groups; i++) {
+		struct gname key = { cfg->groups[i].name, 0 }, *o = NULL;
+
+		if (pl->n_groups)
+			o = bsearch(&key, names, pl->n_groups, sizeof(*names), cmp_gname);
+		to_old[i] = o ? o->idx : UINT32_MAX;
+	}
+	for (size_t c = 0; c < ocl->n; c++) {
+		const struct pw_pclass *oc = &ocl->c[c];
+		const struct pw_prefix *rd = oc->rd >= 0 ? &pl->p[ocl->rd[oc->rd]].pfx : NULL;
+		size_t s = class_hash(ocl->pool + oc->set, oc->n_set, rd) & h.mask;
+
+		while (h.slot[s])
+			s = (s + 1) & h.mask;
+		h.slot[s] = (uint32_t)c + 1;
+	}
+	for (size_t c = 0; c < r->ncl.n; c++) {
+		struct pw_pclass *nc = &r->ncl.c[c];
+		const struct pw_prefix *rd = nc->rd >= 0 ? &r->np[r->ncl.rd[nc->rd]].pfx : NULL;
+		bool known = true;
+		size_t s;
+
+		nc->id = UINT32_MAX;
+		r->fresh[c] = true;
+		for (uint32_t k = 0; k < nc->n_set && known; k++) {
+			tmp[k] = to_old[r->ncl.pool[nc->set + k]];
+			known = tmp[k] != UINT32_MAX;
+		}
+		if (!known)
+			continue;
+		qsort(tmp, nc->n_set, sizeof(*tmp), cmp_u32);
+		for (s = class_hash(tmp, nc->n_set, rd) & h.mask; h.slot[s]; s = (s + 1) & h.mask) {
+			const struct pw_pclass *oc = &ocl->c[h.slot[s] - 1];
+			const struct pw_prefix *ord =
+				oc->rd >= 0 ? &pl->p[ocl->rd[oc->rd]].pfx : NULL;
+
+			if (oc->n_set == nc->n_set &&
+			    !memcmp(ocl->pool + oc->set, tmp, nc->n_set * sizeof(*tmp)) &&
+			    (rd ? ord && pw_prefix_equal(rd, ord) : !ord)) {
+				nc->id = oc->id;
+				r->fresh[c] = false;
+				r->stays[h.slot[s] - 1] = true;
+				break;
+			}
+		}
+	}
+	err = 0;
+out:
+	free(names);
+	free(to_old);
+	free(tmp);
+	free(h.slot);
+	return err;
+}
+
+/*
+ * Ids: a class that stays keeps its id (and its counts). A new one takes an id used by
  * neither the old nor the new set when there is one, so packets still in flight under
- * the old set never land on a new prefix; failing that, an id the new set leaves free,
+ * the old set never land on a new class; failing that, an id the new set leaves free,
  * which write_tables() retires before handing it over. Returns 0 or -E2BIG.
  */
 static int assign_ids(struct pw_poller *pl, struct reload *r)
@@ -294,50 +672,58 @@ static int assign_ids(struct pw_poller *pl, struct reload *r)
 
 	if (!taken)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->nn; i++) {
-		long o = find_in(pl->p, pl->n, &r->np[i].pfx);
+	for (size_t c = 0; c < r->ncl.n; c++)
+		if (!r->fresh[c])
+			taken[r->ncl.c[c].id] = 1;
+	/* Rates of read prefixes that stay carry over to the first poll. */
+	for (size_t k = 0; k < r->ncl.n_rd; k++) {
+		struct pw_pentry *e = &r->np[r->ncl.rd[k]];
+		long o = find_in(pl->p, pl->n, &e->pfx);
 
-		r->np[i].id = UINT32_MAX;
-		r->fresh[i] = o < 0;
-		if (o >= 0) {
-			r->np[i].id = pl->p[o].id;
-			r->np[i].in = pl->p[o].in;
-			r->np[i].rate = pl->p[o].rate;
-			r->np[i].from = pl->p[o].from;
-			r->np[i].from_t = pl->p[o].from_t;
-			taken[r->np[i].id] = 1;
+		if (o >= 0 && pl->p[o].read) {
+			e->in = pl->p[o].in;
+			e->rate = pl->p[o].rate;
+			e->from = pl->p[o].from;
+			e->from_t = pl->p[o].from_t;
+		} else {
+			r->pnew[r->ncl.rd[k]] = true;
 		}
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		uint32_t next_free = 0;
 
-		for (size_t i = 0; i < r->nn; i++) {
-			if (r->np[i].id != UINT32_MAX)
+		for (size_t c = 0; c < r->ncl.n; c++) {
+			if (r->ncl.c[c].id != UINT32_MAX)
 				continue;
 			while (next_free < pl->src.max_ids &&
 			       (taken[next_free] || (pass == 0 && pl->used[next_free])))
 				next_free++;
 			if (next_free == pl->src.max_ids)
 				break;
-			r->np[i].id = next_free;
+			r->ncl.c[c].id = next_free;
 			taken[next_free] = 1;
 			if (pass == 1) {
-				r->reuses[i] = true;
+				r->reuses[c] = true;
 				r->n_reused++;
 			}
 		}
 	}
 	free(taken);
-	for (size_t i = 0; i < r->nn; i++) {
-		if (r->np[i].id == UINT32_MAX)
+	for (size_t c = 0; c < r->ncl.n; c++) {
+		if (r->ncl.c[c].id == UINT32_MAX)
 			return -E2BIG;
-		if (r->np[i].id + 1 > pl->id_hi)
-			pl->id_hi = r->np[i].id + 1;
+		if (r->ncl.c[c].id + 1 > pl->id_hi)
+			pl->id_hi = r->ncl.c[c].id + 1;
 	}
+	for (size_t i = 0; i < r->nn; i++)
+		r->np[i].id = r->ncl.c[r->np[i].cls].id;
 	return 0;
 }
 
-/* Make the @n entries at @p live, leaving out those with @skip set (@skip may be NULL). */
+/*
+ * Make the @n entries at @p live, leaving out those whose class has @skip set (@skip may
+ * be NULL).
+ */
 static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n, const bool *skip)
 {
 	struct pw_prefix *pfx = malloc((n + 1) * sizeof(*pfx));
@@ -350,7 +736,7 @@ static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n, 
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (skip && skip[i])
+		if (skip && skip[p[i].cls])
 			continue;
 		pfx[k] = p[i].pfx;
 		ids[k++] = p[i].id;
@@ -365,13 +751,13 @@ out:
 /*
  * Write the new set and flip to it, reading the counters around the flip.
  *
- * r->before gets each id's value while it was idle: for an id no old prefix used, any
- * reading before the flip. An id taken over from a removed prefix is never idle before
- * the flip, and the removed prefix's last packets and the new prefix's first would share
- * one counter: such ids are retired first, by a flip to the new set without the prefixes
- * that take them (their traffic goes to an enclosing prefix meanwhile), and read after
- * it, when nothing counts on them any more. pl->raw ends as of the final flip. Returns 0,
- * or -errno with the old set live again.
+ * r->before gets each id's value while it was idle: for an id no old class used, any
+ * reading before the flip. An id taken over from a class that goes is never idle before
+ * the flip, and the old class's last packets and the new class's first would share one
+ * counter: such ids are retired first, by a flip to the new set without the prefixes of
+ * the classes that take them (their traffic goes to an enclosing prefix meanwhile), and
+ * read after it, when nothing counts on them any more. pl->raw ends as of the final flip.
+ * Returns 0, or -errno with the old set live again.
  */
 static int write_tables(struct pw_poller *pl, struct reload *r)
 {
@@ -387,14 +773,14 @@ static int write_tables(struct pw_poller *pl, struct reload *r)
 			err = read_raw(pl);
 		if (err)
 			goto restore;
-		for (size_t i = 0; i < r->nn; i++)
-			if (r->reuses[i])
-				r->before[r->np[i].id] = pl->raw[r->np[i].id];
+		for (size_t c = 0; c < r->ncl.n; c++)
+			if (r->reuses[c])
+				r->before[r->ncl.c[c].id] = pl->raw[r->ncl.c[c].id];
 	}
 	err = write_set(pl, r->np, r->nn, NULL);
 	if (err)
 		goto restore;
-	/* Packets that reached a removed prefix up to the flip are in this reading. */
+	/* Packets that reached a class that goes, up to the flip, are in this reading. */
 	if (read_raw(pl) != 0)
 		memcpy(pl->raw, r->before, pl->id_hi * sizeof(*r->before));
 	return 0;
@@ -407,23 +793,23 @@ restore:
 }
 
 /*
- * The counts of the old set as of the flip: a removed prefix's total (its id read when it
- * was retired, before a new prefix's count starts on it), and the old groups' counts, from
- * the same reading the new view starts from: the settling poll's counts would miss what
- * arrived between it and the flip, and the offsets would drop those packets from every
- * group that stays.
+ * The counts of the old set as of the flip: the total of a class that goes (its id read
+ * when it was retired, before a new class's count starts on it), and the old groups'
+ * counts, from the same reading the new view starts from: the settling poll's counts
+ * would miss what arrived between it and the flip, and the offsets would drop those
+ * packets from every group that stays.
  */
 static void settle_old(struct pw_poller *pl, struct reload *r)
 {
-	struct pw_counter *oin = malloc((pl->n + 1) * sizeof(*oin));
+	struct pw_counter *oin = malloc((pl->cl.n_rd + 1) * sizeof(*oin));
 	struct pw_counter *oing = malloc((pl->n_groups + 1) * sizeof(*oing));
 
-	for (size_t i = 0; i < r->nn; i++)
-		if (r->fresh[i])
-			pl->raw[r->np[i].id] = r->before[r->np[i].id];
-	for (size_t i = 0; i < pl->n; i++)
-		if (find_in(r->np, r->nn, &pl->p[i].pfx) < 0)
-			r->gone[i] = total_of(pl, pl->p[i].id);
+	for (size_t c = 0; c < r->ncl.n; c++)
+		if (r->fresh[c])
+			pl->raw[r->ncl.c[c].id] = r->before[r->ncl.c[c].id];
+	for (size_t c = 0; c < pl->cl.n; c++)
+		if (!r->stays[c])
+			r->gone[c] = total_of(pl, pl->cl.c[c].id);
 	if (oin && oing && compute(pl, oin, oing) == 0)
 		for (size_t g = 0; g < pl->n_groups; g++)
 			pl->g[g].in = oing[g];
@@ -432,33 +818,42 @@ static void settle_old(struct pw_poller *pl, struct reload *r)
 }
 
 /*
- * New prefixes start from zero: their base is their id's value while idle. A removed
- * prefix hands its total to its nearest enclosing prefix of the new set, which now
- * receives its traffic, so no inclusive count goes backwards.
+ * New classes start from zero: their base is their id's value while idle. A class that
+ * goes, under a read prefix R, hands its total to the class of the nearest read prefix
+ * of the new set holding R (R itself when it stays read), which now receives its
+ * traffic: every read prefix whose count held it still does, so none goes backwards.
  */
 static void carry_counts(struct pw_poller *pl, struct reload *r)
 {
-	for (size_t i = 0; i < r->nn; i++) {
-		if (!r->fresh[i])
+	for (size_t c = 0; c < r->ncl.n; c++) {
+		uint32_t id = r->ncl.c[c].id;
+
+		if (!r->fresh[c])
 			continue;
-		pl->base[r->np[i].id] = r->before[r->np[i].id];
-		pl->carry[r->np[i].id].packets = pl->carry[r->np[i].id].bytes = 0;
+		pl->base[id] = r->before[id];
+		pl->carry[id].packets = pl->carry[id].bytes = 0;
 	}
-	for (size_t i = 0; i < pl->n; i++) {
+	for (size_t c = 0; c < pl->cl.n; c++) {
+		const struct pw_prefix *rd;
 		long a;
 
-		if (find_in(r->np, r->nn, &pl->p[i].pfx) >= 0)
+		if (r->stays[c] || pl->cl.c[c].rd < 0)
 			continue;
-		a = nearest_ancestor(r->np, r->nn, &pl->p[i].pfx);
-		if (a >= 0) {
-			pl->carry[r->np[a].id].packets += r->gone[i].packets;
-			pl->carry[r->np[a].id].bytes += r->gone[i].bytes;
+		rd = &pl->p[pl->cl.rd[pl->cl.c[c].rd]].pfx;
+		a = find_in(r->np, r->nn, rd);
+		if (a < 0)
+			a = nearest_ancestor(r->np, r->nn, rd);
+		if (a >= 0 && r->ncl.c[r->np[a].cls].rd >= 0) {
+			const struct pw_pentry *t = &r->np[r->ncl.rd[r->ncl.c[r->np[a].cls].rd]];
+
+			pl->carry[t->id].packets += r->gone[c].packets;
+			pl->carry[t->id].bytes += r->gone[c].bytes;
 		}
 	}
-	for (size_t i = 0; i < pl->n; i++)
-		pl->used[pl->p[i].id] = 0;
-	for (size_t i = 0; i < r->nn; i++)
-		pl->used[r->np[i].id] = 1;
+	for (size_t c = 0; c < pl->cl.n; c++)
+		pl->used[pl->cl.c[c].id] = 0;
+	for (size_t c = 0; c < r->ncl.n; c++)
+		pl->used[r->ncl.c[c].id] = 1;
 }
 
 /* Replace the live view and config by the new ones; a group that stays keeps its count. */
@@ -478,6 +873,7 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 		}
 	}
 	free_view(pl->p, pl->g, pl->n_groups);
+	free_classes(&pl->cl);
 	if (pl->have_cfg)
 		pw_config_free(&pl->cfg);
 	pl->cfg = *cfg;
@@ -490,6 +886,8 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
 	pl->n = r->nn;
 	pl->g = r->ng;
 	pl->n_groups = pl->cfg.n_groups;
+	pl->cl = r->ncl;
+	memset(&r->ncl, 0, sizeof(r->ncl));
 	r->np = NULL;
 	r->ng = NULL;
 }
@@ -499,17 +897,19 @@ static void swap_view(struct pw_poller *pl, struct reload *r, struct pw_config *
  * stays gets the offset that continues it from its old count. A new prefix or group
  * starts its first rate at the flip, @t_flip.
  */
-static void recount(struct pw_poller *pl, const bool *fresh, double t_flip)
+static void recount(struct pw_poller *pl, const bool *pnew, double t_flip)
 {
-	struct pw_counter *inp = malloc((pl->n + 1) * sizeof(*inp));
+	struct pw_counter *inp = malloc((pl->cl.n_rd + 1) * sizeof(*inp));
 	struct pw_counter *ing = malloc((pl->n_groups + 1) * sizeof(*ing));
 
 	if (inp && ing && compute(pl, inp, ing) == 0) {
-		for (size_t i = 0; i < pl->n; i++) {
-			pl->p[i].in = inp[i];
-			if (fresh[i]) {
-				pl->p[i].from = inp[i];
-				pl->p[i].from_t = t_flip;
+		for (size_t k = 0; k < pl->cl.n_rd; k++) {
+			struct pw_pentry *e = &pl->p[pl->cl.rd[k]];
+
+			e->in = inp[k];
+			if (pnew[pl->cl.rd[k]]) {
+				e->from = inp[k];
+				e->from_t = t_flip;
 			}
 		}
 		for (size_t g = 0; g < pl->n_groups; g++) {
@@ -528,6 +928,22 @@ static void recount(struct pw_poller *pl, const bool *fresh, double t_flip)
 	free(ing);
 }
 
+long pw_poller_ids_needed(const struct pw_config *cfg)
+{
+	struct pw_classes cl = { 0 };
+	struct pw_pentry *p;
+	struct pw_gview *g;
+	size_t n;
+	long ret;
+
+	if (build_view(cfg, &p, &n, &g, &cl))
+		return -ENOMEM;
+	ret = (long)cl.n;
+	free_view(p, g, cfg->n_groups);
+	free_classes(&cl);
+	return ret;
+}
+
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 {
 	struct reload r = { 0 };
@@ -540,21 +956,25 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	 * are settled at the flip (write_tables, settle_old); the rates go on from the last
 	 * poll.
 	 */
-	err = build_view(cfg, &r.np, &r.nn, &r.ng);
+	err = build_view(cfg, &r.np, &r.nn, &r.ng, &r.ncl);
 	if (err)
 		return err;
-	if (r.nn > pl->src.max_ids) {
+	if (r.ncl.n > pl->src.max_ids) {
 		err = -E2BIG;
 		goto out;
 	}
-	r.fresh = calloc(r.nn + 1, sizeof(*r.fresh));
-	r.reuses = calloc(r.nn + 1, sizeof(*r.reuses));
-	r.gone = calloc(pl->n + 1, sizeof(*r.gone));
-	if (!r.fresh || !r.reuses || !r.gone) {
+	r.fresh = calloc(r.ncl.n + 1, sizeof(*r.fresh));
+	r.reuses = calloc(r.ncl.n + 1, sizeof(*r.reuses));
+	r.pnew = calloc(r.nn + 1, sizeof(*r.pnew));
+	r.stays = calloc(pl->cl.n + 1, sizeof(*r.stays));
+	r.gone = calloc(pl->cl.n + 1, sizeof(*r.gone));
+	if (!r.fresh || !r.reuses || !r.pnew || !r.stays || !r.gone) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = assign_ids(pl, &r);
+	err = match_classes(pl, &r, cfg);
+	if (!err)
+		err = assign_ids(pl, &r);
 	if (err)
 		goto out;
 	r.before = calloc(pl->id_hi + 1, sizeof(*r.before));
@@ -566,7 +986,7 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	settle_old(pl, &r);
 	carry_counts(pl, &r);
 	swap_view(pl, &r, cfg);
-	recount(pl, r.fresh, t_flip);
+	recount(pl, r.pnew, t_flip);
 	if (!pl->last_poll)
 		pl->last_poll = now;
 out:

@@ -8,6 +8,13 @@
  * after it, so a prefix's inclusive count is a range sum over that order, and a group's is
  * the sum of the ranges of its outermost prefixes (each address once, even where the
  * group's prefixes overlap).
+ *
+ * Counters are shared: the kernel counts a packet at the counter id of its most specific
+ * prefix, and prefixes share an id when nothing can tell them apart. A prefix is *read*
+ * when something reads its count on its own (a group with export = prefix or per_prefix =
+ * yes). A prefix's *class* is the pair (the groups it counts towards, its nearest read
+ * prefix, itself included): prefixes of one class share one id, so the counters needed
+ * are the classes, a handful for a full table in one export = group group.
  */
 #ifndef PW_POLLER_H
 #define PW_POLLER_H
@@ -38,12 +45,30 @@ struct pw_rate {
 /* One distinct configured prefix, in sorted order. */
 struct pw_pentry {
 	struct pw_prefix pfx;
-	uint32_t id;	      /* kernel counter id */
+	uint32_t id;	      /* kernel counter id: its class's */
 	uint32_t end;	      /* index one past its last more specific prefix */
-	struct pw_counter in; /* inclusive count since start */
+	uint32_t cls;	      /* its class */
+	bool read;	      /* read on its own: in and rate are kept only then */
+	struct pw_counter in; /* inclusive count since start (read prefixes) */
 	struct pw_rate rate;
 	struct pw_counter from; /* count the next rate starts from, at time from_t */
 	double from_t;
+};
+
+/* A class of prefixes that share a counter: same groups, same nearest read prefix. */
+struct pw_pclass {
+	uint32_t id;	   /* kernel counter id */
+	int32_t rd;	   /* index in the read list of its nearest read prefix, or -1 */
+	uint32_t set, n_set; /* its groups: indices, sorted, at pw_classes.pool[set] */
+};
+
+struct pw_classes {
+	struct pw_pclass *c;
+	size_t n;
+	uint32_t *pool;	  /* group index lists of the classes */
+	uint32_t *rd;	  /* sorted-order indices of the read prefixes */
+	uint32_t *rd_end; /* per read prefix: one past its last read more specific, in rd */
+	size_t n_rd;
 };
 
 struct pw_gview {
@@ -52,6 +77,8 @@ struct pw_gview {
 	size_t n_members;
 	uint32_t *outer;     /* the members not inside another member */
 	size_t n_outer;
+	uint32_t *cls;	     /* the classes counted into the group */
+	size_t n_cls;
 	struct pw_counter in; /* inclusive count since start */
 	struct pw_rate rate;
 	struct pw_counter from; /* count the next rate starts from, at time from_t */
@@ -71,6 +98,7 @@ struct pw_poller {
 	size_t n;
 	struct pw_gview *g;
 	size_t n_groups;
+	struct pw_classes cl;
 	/* per kernel id: raw value when the id was given out, and carried-in totals */
 	struct pw_counter *base, *carry, *raw;
 	uint8_t *used; /* per id: 1 when in the live set */
@@ -84,16 +112,24 @@ void pw_poller_free(struct pw_poller *pl);
 
 /*
  * pw_poller_apply() - make @cfg the live configuration (the first, or a reload).
- * Takes ownership of @cfg's allocations on success. Prefixes that stay keep their id and
- * their counts; the counts of a removed prefix pass to its nearest enclosing prefix of the
- * new set, so no inclusive count goes backwards; a group that stays (by name) continues
- * from its count, whatever its prefixes became. @now is the time of the first apply (the
- * start of the first rates). The next rate of a prefix or group that stays starts at the
- * last poll, as if there had been no reload, so it holds the packets that arrived while
- * the reload ran; that of a new one starts at the flip (timed by the source's clock).
- * Returns 0, or -errno with nothing changed.
+ * Takes ownership of @cfg's allocations on success. A class that stays (same group names,
+ * same nearest read prefix) keeps its id and its counts; the counts of a class that goes
+ * pass to the class of its read prefix's nearest enclosing read prefix of the new set, so
+ * no read prefix's inclusive count goes backwards; a group that stays (by name) continues
+ * from its count, whatever its prefixes became. A prefix read only from now on starts at
+ * zero; so does a new group, but for the history of the read prefixes it holds. @now is
+ * the time of the first apply (the start of the first rates). The next rate of a read
+ * prefix or group that stays starts at the last poll, as if there had been no reload, so
+ * it holds the packets that arrived while the reload ran; that of a new one starts at the
+ * flip (timed by the source's clock). Returns 0, or -errno with nothing changed.
  */
 int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now);
+
+/*
+ * pw_poller_ids_needed() - the counter ids @cfg takes: its classes. Returns the count, or
+ * -ENOMEM.
+ */
+long pw_poller_ids_needed(const struct pw_config *cfg);
 
 /* Read the counters and update counts and rates. Returns 0 or -errno. */
 int pw_poller_poll(struct pw_poller *pl, double now);

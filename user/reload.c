@@ -5,6 +5,7 @@
  * interfaces, listen address, interval, events) and count the reload as a success only
  * when every step followed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,20 @@ static int capacity_ok(struct pw_daemon *d, const struct pw_config *cfg, char *e
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Why the poller found too few counter ids (-E2BIG): the classes of @cfg (poller.h) are
+ * counted only then, as that walks every prefix again.
+ */
+static void explain_ids(struct pw_daemon *d, const struct pw_config *cfg, char *err,
+			size_t errlen)
+{
+	long ids = pw_poller_ids_needed(cfg);
+
+	snprintf(err, errlen,
+		 "%s: its prefixes need %ld counters (one per prefix read on its own, per group combination), more than the %u set at start (restart to grow them)",
+		 cfg->path, ids, pw_bpf_max_ids(d->bpf));
 }
 
 void pw_reload(struct pw_daemon *d)
@@ -52,9 +67,14 @@ void pw_reload(struct pw_daemon *d)
 	pw_config_count(&cfg, &v4, &v6);
 	/* Prefixes first: the only step that can refuse the new config as a whole. */
 	e = pw_poller_apply(&d->pl, &cfg, pw_mono_now());
-	if (e) {
+	if (e == -E2BIG) {
+		explain_ids(d, &cfg, err, sizeof(err));
+		pw_err("reload refused, keeping the running config: %s", err);
+	} else if (e) {
 		pw_err("reload refused, keeping the running config: cannot load the prefixes: %s",
 		       strerror(-e));
+	}
+	if (e) {
 		pw_config_free(&cfg);
 		d->reloads_failed++;
 		return;

@@ -21,10 +21,13 @@
  * load (every frame counted once, at the old prefix or the new), the daemon's peak RSS at
  * 1M prefixes (the real daemon on a veth in a namespace), and replay's speed; and the
  * detectors' rebuild at 100k per-prefix detectors ("bench BUILD_DIR watch_sync" runs that
- * case alone).
+ * case alone); and, at 1M prefixes with export = group and export = prefix, a poll and
+ * map memory, measured and by the formula at 64 and 128 CPUs ("bench BUILD_DIR memory"
+ * runs that case alone).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -959,6 +962,157 @@ static const char *verdict(bool met)
 	return met ? "met" : "NOT met";
 }
 
+/* ---- memory and poll by export mode ---- */
+
+/* Tolerance of the memory formula against the kernel's figure at this machine's CPUs. */
+#define MEM_TOLERANCE_FRAC 0.01	      /* 1 % ... */
+#define MEM_TOLERANCE_BYTES (64 << 10) /* ... plus 64 KiB for the maps' headers */
+
+static bool percpu_type(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static uint64_t round8(uint64_t v)
+{
+	return (v + 7) & ~7ULL;
+}
+
+static uint64_t page_align(uint64_t v)
+{
+	return (v + 4095) & ~4095ULL;
+}
+
+/*
+ * map_formula() - the bytes a map takes on @cpus CPUs: what docs/performance.md states,
+ * after the kernel's own accounting (map_mem_usage: array_map_mem_usage,
+ * htab_map_mem_usage). An array: a header, then each value rounded to 8 bytes (page
+ * aligned when mmapable); a per-CPU array: a pointer per entry and a value per entry per
+ * CPU; a preallocated hash: a 16-byte bucket per entry rounded up to a power of two, a
+ * 48-byte element header with the key and a value (per CPU for per-CPU hashes) per entry,
+ * and 8 lock counters per CPU. The headers (a few hundred bytes) are left to the tolerance.
+ */
+static uint64_t map_formula(enum bpf_map_type type, uint32_t flags, uint32_t key_size,
+			    uint32_t value_size, uint32_t entries, unsigned int cpus)
+{
+	uint64_t v = round8(value_size), n = entries;
+
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY:
+		return flags & BPF_F_MMAPABLE ? page_align(n * v) : n * v;
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return n * 8 + n * v * cpus;
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH: {
+		bool pc = type == BPF_MAP_TYPE_PERCPU_HASH;
+		uint64_t buckets = 1, elem = 48 + round8(key_size) + (pc ? 8 : v);
+
+		while (buckets < n)
+			buckets <<= 1;
+		return 16 * buckets + 4ULL * cpus * 8 + elem * (pc ? n : n + cpus) +
+		       (pc ? v * cpus * n : 8ULL * cpus);
+	}
+	default:
+		return n * v;
+	}
+}
+
+/* The kernel's charge for the map behind @fd: "memlock" in its fdinfo (bytes_memlock). */
+static uint64_t fdinfo_memlock(int fd)
+{
+	char path[64], line[256];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * 1M IPv4 prefixes in one group, with export = group and export = prefix, sized as the
+ * daemon sizes its maps (pw_bpf_size with room to grow): the poller's poll, then map
+ * memory, measured (fdinfo) at this machine's CPUs and by the formula at 64 and 128.
+ * The run stops when the formula and the kernel disagree by more than the tolerance.
+ */
+static void run_memory_poll(const struct pw_prefix *v4_1m, size_t n)
+{
+	static const char *const exports[] = { "group", "prefix" };
+	const unsigned int cpus_at[] = { 64, 128 };
+	char pfx[160], cfgp[160], err[1024];
+
+	snprintf(pfx, sizeof(pfx), "%s/mem-v4.prefixes", tmpdir);
+	snprintf(cfgp, sizeof(cfgp), "%s/mem.ini", tmpdir);
+	write_prefix_file(pfx, v4_1m, n);
+	for (int e = 0; e < 2; e++) {
+		unsigned int ncpus = (unsigned int)libbpf_num_possible_cpus();
+		uint64_t meas[2] = { 0, 0 }, form[2] = { 0, 0 }, at[2][2] = { { 0 } };
+		struct pw_bpf_opts o;
+		struct pw_poller pl;
+		struct pw_source src;
+		struct pw_config c;
+		struct pw_bpf *b;
+		struct bpf_map *m;
+
+		write_config(cfgp, "", exports[e], pfx);
+		load_config(cfgp, &c);
+		if (pw_bpf_size(&c, true, &o, err, sizeof(err)))
+			die("%s", err);
+		if (pw_bpf_open(&o, &b) || pw_bpf_load(b))
+			die("load the BPF object");
+		src = (struct pw_source){ .ctx = b,
+					  .max_ids = pw_bpf_max_ids(b),
+					  .read_counters = src_read,
+					  .set_prefixes = src_set };
+		if (pw_poller_init(&pl, &src) || pw_poller_apply(&pl, &c, 1.0))
+			die("apply %zu prefixes", n);
+		printf("bench: case=poll prefixes=%zu export=%s ms=%.3f\n", n, exports[e],
+		       poll_ms(&pl, 1.0));
+		bpf_object__for_each_map(m, pw_bpf_object(b)) {
+			enum bpf_map_type t = bpf_map__type(m);
+			int pc = percpu_type(t);
+
+			meas[pc] += fdinfo_memlock(bpf_map__fd(m));
+			form[pc] += map_formula(t, bpf_map__map_flags(m), bpf_map__key_size(m),
+						bpf_map__value_size(m), bpf_map__max_entries(m),
+						ncpus);
+			for (int k = 0; k < 2; k++)
+				at[k][pc] += map_formula(t, bpf_map__map_flags(m),
+							 bpf_map__key_size(m),
+							 bpf_map__value_size(m),
+							 bpf_map__max_entries(m), cpus_at[k]);
+		}
+		printf("bench: case=memory prefixes=%zu export=%s cpus=%u counters_bytes=%" PRIu64
+		       " tables_bytes=%" PRIu64 "\n",
+		       n, exports[e], ncpus, meas[1], meas[0]);
+		for (int k = 0; k < 2; k++)
+			printf("bench: case=memory prefixes=%zu export=%s cpus=%u counters_bytes=%" PRIu64
+			       " tables_bytes=%" PRIu64 "\n",
+			       n, exports[e], cpus_at[k], at[k][1], at[k][0]);
+		printf("  memory at %u CPUs, kernel against formula: counters %" PRIu64 " / %" PRIu64
+		       ", tables %" PRIu64 " / %" PRIu64 " bytes; %u counter ids\n",
+		       ncpus, meas[1], form[1], meas[0], form[0], pw_bpf_max_ids(b));
+		for (int pc = 0; pc < 2; pc++) {
+			double d = (double)meas[pc] - (double)form[pc];
+
+			if (!meas[pc] ||
+			    (d < 0 ? -d : d) > MEM_TOLERANCE_FRAC * (double)meas[pc] + MEM_TOLERANCE_BYTES)
+				die("the memory formula is off: %s %" PRIu64 " bytes by the kernel, %" PRIu64
+				    " by the formula",
+				    pc ? "counters" : "tables", meas[pc], form[pc]);
+		}
+		pw_poller_free(&pl);
+		pw_bpf_close(b);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -997,6 +1151,17 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpdir))
 		die("mkdtemp: %s", strerror(errno));
 	atexit(remove_tmpdir);
+
+	/* "bench BUILD_DIR memory": memory and poll by export mode alone (a minute). */
+	if (argc > 2 && !strcmp(argv[2], "memory")) {
+		struct pw_prefix *v4 = malloc(1000000 * sizeof(*v4));
+
+		if (!v4 || pw_table_gen(AF_INET, 1000000, 0x7077 + 2, v4))
+			die("out of memory");
+		run_memory_poll(v4, 1000000);
+		free(v4);
+		return 0;
+	}
 
 	print_header();
 	printf("generating tables ...\n");
@@ -1128,8 +1293,9 @@ int main(int argc, char **argv)
 	printf("  load 1M IPv4 prefixes from a prefix file: %.2f s (parse %.2f s, poller and "
 	       "tables %.2f s); a reload of them %.2f s\n",
 	       a.parse_s + a.apply_s, a.parse_s, a.apply_s, a.reapply_s);
-	printf("  one poll of all counters: %.1f ms at 1M prefixes, %.1f ms at 100k\n",
+	printf("  one poll: %.1f ms at 1M prefixes (export = group), %.1f ms at 100k (export = prefix)\n",
 	       a.poll_1m_ms, a.poll_100k_ms);
+	run_memory_poll(t[2], tables[2].n);
 	printf("  /metrics at 100k prefixes: %.1f ms, %.1f MB (export = prefix); %.2f ms, %zu "
 	       "bytes (export = group)\n",
 	       a.render_prefix_ms, mib(a.page_prefix), a.render_group_ms, a.page_group);

@@ -990,6 +990,289 @@ static void test_counts_never_go_backwards(void **state)
 	pw_poller_free(&pl);
 }
 
+/* ---- shared counters (classes) ---- */
+
+/* How many distinct ids the fake's live table holds. */
+static size_t fake_distinct_ids(const struct fake *f)
+{
+	size_t d = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		size_t j = 0;
+
+		while (j < i && f->ids[j] != f->ids[i])
+			j++;
+		d += j == i;
+	}
+	return d;
+}
+
+/*
+ * Prefixes nobody reads on their own share a counter: a group with export = group takes
+ * one id, nested prefixes and all, and its count stays exact.
+ */
+static void test_unread_prefixes_share_an_id(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "10.1.2.3", 3, 100 }, { "10.1.9.9", 2, 200 }, { "10.200.0.1", 1, 1000 },
+		{ "192.0.2.1", 4, 10 }, { "11.0.0.1", 5, 10 },
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "big", PW_EXPORT_GROUP, "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24",
+		  "192.0.2.0/24", "198.51.100.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	assert_int_equal(f.n, 5);
+	assert_int_equal(fake_distinct_ids(&f), 1);
+	assert_int_equal(pl.cl.n, 1);
+	assert_int_equal(pl.cl.n_rd, 0);
+	deliver_all(&f, traffic, N(traffic));
+	poll_ok(&pl, 11);
+	expect_groups(&pl, (const struct want[]){ { "big", 10, 1740 } }, 1);
+	assert_true(group(&pl, "big")->rate.pps == 10);
+	pw_poller_free(&pl);
+}
+
+/*
+ * Overlapping groups and a prefix read on its own inside a large group: one id per class
+ * (groups, nearest read prefix), every group and read prefix exact.
+ */
+static void test_overlapping_groups_classes(void **state)
+{
+	static const struct traffic traffic[] = {
+		{ "10.1.2.3", 3, 100 },	  /* 10.1.2/24: A, B, C; read prefix 10.1.2/24 */
+		{ "10.1.9.9", 2, 100 },	  /* 10.1/16: A, B */
+		{ "10.200.0.1", 1, 100 }, /* 10/8: A */
+		{ "10.7.0.1", 6, 100 },	  /* 10.7/16: A (and per_prefix D) */
+		{ "192.0.2.1", 4, 100 },  /* 192.0.2/24: B */
+	};
+	static const struct want groups[] = {
+		{ "A", 12, 1200 }, { "B", 9, 900 }, { "C", 3, 300 }, { "D", 6, 600 },
+	};
+	static const struct want prefixes[] = {
+		{ "10.1.2.0/24", 3, 300 },
+		{ "10.7.0.0/16", 6, 600 },
+	};
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "A", PW_EXPORT_GROUP, "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", NULL);
+	add_group(&cfg, "B", PW_EXPORT_GROUP, "10.1.0.0/16", "192.0.2.0/24", NULL);
+	add_group(&cfg, "C", PW_EXPORT_PREFIX, "10.1.2.0/24", NULL);
+	add_group(&cfg, "D", PW_EXPORT_GROUP, "10.7.0.0/16", NULL);
+	cfg.groups[3].per_prefix = true;
+	apply_ok(&pl, &cfg, 10);
+	/* {A}: 10/8; {A,B}: 10.1/16; {A,B,C} under 10.1.2/24; {B}: 192.0.2/24; {A,D} 10.7/16 */
+	assert_int_equal(f.n, 5);
+	assert_int_equal(fake_distinct_ids(&f), 5);
+	assert_true(entry(&pl, "10.1.2.0/24")->read);
+	assert_true(entry(&pl, "10.7.0.0/16")->read);
+	assert_false(entry(&pl, "10.1.0.0/16")->read);
+	deliver_all(&f, traffic, N(traffic));
+	poll_ok(&pl, 11);
+	expect_groups(&pl, groups, N(groups));
+	expect_prefixes(&pl, prefixes, N(prefixes));
+	pw_poller_free(&pl);
+}
+
+/*
+ * export = group -> prefix -> group across reloads: the group never jumps, prefixes read
+ * from a reload on count from it exactly, and a read prefix enclosing the ones that
+ * change keeps its history (the classes under it that go carry their totals to it).
+ */
+static void test_export_changes_across_reloads(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "top", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "g", PW_EXPORT_GROUP, "10.1.0.0/16", "10.2.0.0/16", "10.1.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 10);
+	assert_int_equal(fake_distinct_ids(&f), 2); /* {top}, {top,g}: both under 10/8 */
+	deliver(&f, "10.1.2.3", 3, 100);
+	deliver(&f, "10.2.0.1", 2, 100);
+	deliver(&f, "10.9.0.1", 1, 100);
+	poll_ok(&pl, 11);
+	expect_groups(&pl, (const struct want[]){ { "g", 5, 500 }, { "top", 6, 600 } }, 2);
+	expect_prefixes(&pl, (const struct want[]){ { "10.0.0.0/8", 6, 600 } }, 1);
+	deliver(&f, "10.2.0.1", 1, 100); /* unpolled: settled by the reload */
+
+	/* group -> prefix */
+	add_group(&cfg, "top", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "g", PW_EXPORT_PREFIX, "10.1.0.0/16", "10.2.0.0/16", "10.1.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 12);
+	assert_int_equal(fake_distinct_ids(&f), 4);
+	expect_groups(&pl, (const struct want[]){ { "g", 6, 600 }, { "top", 7, 700 } }, 2);
+	expect_prefixes(&pl,
+			(const struct want[]){ { "10.0.0.0/8", 7, 700 },
+					       { "10.1.0.0/16", 0, 0 },
+					       { "10.1.2.0/24", 0, 0 },
+					       { "10.2.0.0/16", 0, 0 } },
+			4);
+	deliver(&f, "10.1.2.3", 4, 100);
+	deliver(&f, "10.1.7.7", 1, 100);
+	deliver(&f, "10.2.0.1", 2, 100);
+	poll_ok(&pl, 13);
+	expect_groups(&pl, (const struct want[]){ { "g", 13, 1300 }, { "top", 14, 1400 } }, 2);
+	expect_prefixes(&pl,
+			(const struct want[]){ { "10.0.0.0/8", 14, 1400 },
+					       { "10.1.0.0/16", 5, 500 },
+					       { "10.1.2.0/24", 4, 400 },
+					       { "10.2.0.0/16", 2, 200 } },
+			4);
+	f.inflight_id = fake_id(&f, "10.1.2.0/24"); /* under the old table, at the flip */
+	f.inflight_packets = 2;
+	f.inflight_bytes = 200;
+
+	/* prefix -> group */
+	add_group(&cfg, "top", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "g", PW_EXPORT_GROUP, "10.1.0.0/16", "10.2.0.0/16", "10.1.2.0/24", NULL);
+	apply_ok(&pl, &cfg, 14);
+	assert_int_equal(fake_distinct_ids(&f), 2);
+	expect_groups(&pl, (const struct want[]){ { "g", 15, 1500 }, { "top", 16, 1600 } }, 2);
+	expect_prefixes(&pl, (const struct want[]){ { "10.0.0.0/8", 16, 1600 } }, 1);
+	deliver(&f, "10.1.2.3", 1, 100);
+	deliver(&f, "10.3.0.1", 1, 100);
+	poll_ok(&pl, 15);
+	expect_groups(&pl, (const struct want[]){ { "g", 16, 1600 }, { "top", 18, 1800 } }, 2);
+	expect_prefixes(&pl, (const struct want[]){ { "10.0.0.0/8", 18, 1800 } }, 1);
+	/* Rates go on from the last poll (13) across the reload: g 13 -> 16, 10/8 14 -> 18. */
+	assert_true(group(&pl, "g")->rate.pps == 1.5);
+	assert_true(entry(&pl, "10.0.0.0/8")->rate.pps == 2);
+	pw_poller_free(&pl);
+}
+
+/*
+ * Random reloads that change exports, per_prefix and memberships, with few ids (reused
+ * within a reload), traffic before every reload and packets in flight during it: group
+ * "wide" (0.0.0.0/0, export = group) and the read prefix 0.0.0.0/0 of group "all" count
+ * exactly the IPv4 packets sent, and no read prefix or group ever goes backwards.
+ */
+static void test_classes_random_reloads(void **state)
+{
+	static const char *const pool[] = {
+		"10.0.0.0/8",	  "10.1.0.0/16",  "10.1.2.0/24",  "10.2.0.0/16",
+		"10.1.2.128/25", "192.0.2.0/24", "192.0.2.0/25", "198.51.100.0/24",
+	};
+	static const char *const addrs[] = {
+		"10.1.2.200", "10.1.2.1",  "10.1.9.9",	  "10.2.0.1",	  "10.3.3.3",
+		"10.9.9.9",   "192.0.2.1", "192.0.2.200", "198.51.100.7", "172.16.0.1",
+	};
+	struct pw_counter last_p[N(pool)], last_g[4] = { { 0, 0 } };
+	static const char *const gnames[4] = { "all", "wide", "x", "y" };
+	struct pw_config cfg = { 0 };
+	uint64_t sent = 0, sent_bytes = 0, seed = 777;
+	bool was_read[N(pool)] = { false }, g_was[4] = { false };
+	struct pw_poller pl;
+	struct fake f;
+	double now = 10;
+
+	(void)state;
+	start(&f, &pl, 12);
+	for (int round = 0; round < 400; round++) {
+		const char *xs[N(pool) + 1], *ys[N(pool) + 1];
+		size_t nx = 0, ny = 0;
+		long at;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		for (size_t i = 0; i < N(pool); i++) {
+			if ((seed >> (10 + i)) & 1)
+				xs[nx++] = pool[i];
+			if ((seed >> (20 + i)) & 1)
+				ys[ny++] = pool[i];
+		}
+		xs[nx] = ys[ny] = NULL;
+		for (size_t k = 0; round && k < 4; k++) {
+			const char *a = addrs[(seed >> (4 * k + 1)) % N(addrs)];
+			unsigned int c = (unsigned int)((seed >> (4 * k + 40)) % 5) + 1;
+
+			deliver(&f, a, c, 100);
+			sent += c;
+			sent_bytes += (uint64_t)c * 100;
+			if (k == 1)
+				poll_ok(&pl, now += 1);
+		}
+		at = round ? fake_match(&f, addrs[(seed >> 50) % N(addrs)]) : -1;
+		if (at >= 0) {
+			f.inflight_id = f.ids[at];
+			f.inflight_packets = (seed >> 60) + 1;
+			f.inflight_bytes = f.inflight_packets * 100;
+			sent += f.inflight_packets;
+			sent_bytes += f.inflight_bytes;
+		}
+		add_group(&cfg, "all", PW_EXPORT_PREFIX, "0.0.0.0/0", NULL);
+		add_group(&cfg, "wide", PW_EXPORT_GROUP, "0.0.0.0/0", NULL);
+		if (nx) {
+			add_group(&cfg, "x", (seed >> 30) & 1 ? PW_EXPORT_PREFIX : PW_EXPORT_GROUP,
+				  xs[0], xs[1], xs[2], xs[3], xs[4], xs[5], xs[6], xs[7], NULL);
+			cfg.groups[cfg.n_groups - 1].per_prefix = (seed >> 31) & 1;
+		}
+		if (ny)
+			add_group(&cfg, "y", (seed >> 32) & 1 ? PW_EXPORT_PREFIX : PW_EXPORT_GROUP,
+				  ys[0], ys[1], ys[2], ys[3], ys[4], ys[5], ys[6], ys[7], NULL);
+		apply_ok(&pl, &cfg, now += 1);
+		f.inflight_id = -1;
+		for (int pass = 0; pass < 2; pass++) {
+			bool g_is[4] = { false };
+
+			if (pass)
+				poll_ok(&pl, now += 1);
+			for (size_t i = 0; i < N(pool); i++) {
+				struct pw_prefix q = P(pool[i]);
+				long k = pw_poller_find(&pl, &q);
+
+				if (k < 0 || !pl.p[k].read) {
+					was_read[i] = false;
+					continue;
+				}
+				if (was_read[i] && (pl.p[k].in.packets < last_p[i].packets ||
+						    pl.p[k].in.bytes < last_p[i].bytes))
+					fail_msg("round %d: %s went from %llu to %llu packets", round,
+						 pool[i], (unsigned long long)last_p[i].packets,
+						 (unsigned long long)pl.p[k].in.packets);
+				last_p[i] = pl.p[k].in;
+				was_read[i] = true;
+			}
+			for (size_t j = 0; j < pl.n_groups; j++)
+				for (int k = 0; k < 4; k++) {
+					const struct pw_gview *g = &pl.g[j];
+
+					if (strcmp(g->cfg->name, gnames[k]))
+						continue;
+					g_is[k] = true;
+					if (g_was[k] && (g->in.packets < last_g[k].packets ||
+							 g->in.bytes < last_g[k].bytes))
+						fail_msg("round %d: group %s went backwards", round,
+							 gnames[k]);
+					last_g[k] = g->in;
+				}
+			memcpy(g_was, g_is, sizeof(g_was));
+			if (pass && (entry(&pl, "0.0.0.0/0")->in.packets != sent ||
+				     entry(&pl, "0.0.0.0/0")->in.bytes != sent_bytes ||
+				     group(&pl, "wide")->in.packets != sent ||
+				     group(&pl, "wide")->in.bytes != sent_bytes ||
+				     group(&pl, "all")->in.packets != sent))
+				fail_msg("round %d: 0.0.0.0/0 %llu, wide %llu, all %llu; %llu sent",
+					 round,
+					 (unsigned long long)entry(&pl, "0.0.0.0/0")->in.packets,
+					 (unsigned long long)group(&pl, "wide")->in.packets,
+					 (unsigned long long)group(&pl, "all")->in.packets,
+					 (unsigned long long)sent);
+		}
+	}
+	pw_poller_free(&pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1011,6 +1294,10 @@ int main(void)
 		cmocka_unit_test(test_ipv6_alongside_ipv4),
 		cmocka_unit_test(test_too_many_prefixes),
 		cmocka_unit_test(test_source_errors),
+		cmocka_unit_test(test_unread_prefixes_share_an_id),
+		cmocka_unit_test(test_overlapping_groups_classes),
+		cmocka_unit_test(test_export_changes_across_reloads),
+		cmocka_unit_test(test_classes_random_reloads),
 	};
 
 	return cmocka_run_group_tests_name("poller", tests, NULL, NULL);

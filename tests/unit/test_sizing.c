@@ -251,6 +251,49 @@ static void test_size_too_many(void **state)
 	pw_config_free(&cfg);
 }
 
+/*
+ * Counters follow the classes of prefixes (poller.h), not the prefixes: 20,000 IPv4 /24s
+ * in one export = group group take one counter (the daemon keeps 16,384 for reloads);
+ * read on their own (export = prefix), one each, and the daemon twice that.
+ */
+static void test_size_counters(void **state)
+{
+	static const struct {
+		enum pw_export export;
+		bool grow;
+		uint32_t ids;
+	} cases[] = {
+		{ PW_EXPORT_GROUP, false, 1 },
+		{ PW_EXPORT_GROUP, true, 16384 },
+		{ PW_EXPORT_PREFIX, false, 20000 },
+		{ PW_EXPORT_PREFIX, true, 40000 },
+	};
+	struct pw_bpf_opts o;
+	char err[512];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const size_t n = 20000;
+		struct pw_prefix *p = calloc(n, sizeof(*p));
+		struct pw_config cfg;
+
+		assert_non_null(p);
+		for (size_t i = 0; i < n; i++) {
+			p[i].family = AF_INET;
+			p[i].len = 24;
+			p[i].addr[0] = 10;
+			p[i].addr[1] = (uint8_t)(i >> 8);
+			p[i].addr[2] = (uint8_t)i;
+		}
+		config_of(&cfg, p, n);
+		cfg.groups[0].export = cases[c].export;
+		if (pw_bpf_size(&cfg, cases[c].grow, &o, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_int_equal(o.max_ids, cases[c].ids);
+		pw_config_free(&cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_size_at_the_limit),
 		cmocka_unit_test(test_size_random_hosts),
 		cmocka_unit_test(test_size_too_many),
+		cmocka_unit_test(test_size_counters),
 	};
 
 	return cmocka_run_group_tests_name("sizing", tests, NULL, NULL);
