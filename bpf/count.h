@@ -160,8 +160,14 @@ static __always_inline int pw_reparse(struct xdp_md *ctx, struct pw_l4 *l4, void
 	return r == PW_PARSE_IPV6;
 }
 
+/*
+ * The two rare paths are global functions: the verifier checks each once, on its own,
+ * instead of again for every state of the hot path that calls it (that made loading
+ * the program take 0.4 s of verification, 290,000 instructions, instead of 4,000).
+ */
+
 /* Remember the source port of the first fragment of a UDP datagram in @ctx. */
-static __noinline void pw_remember_port(struct xdp_md *ctx)
+__noinline int pw_remember_port(struct xdp_md *ctx)
 {
 	struct pw_l4 l4 = {};
 	struct pw_frag_key k;
@@ -170,14 +176,15 @@ static __noinline void pw_remember_port(struct xdp_md *ctx)
 	int v6 = pw_reparse(ctx, &l4, &daddr);
 
 	if (v6 < 0 || !l4.has_port)
-		return;
+		return 0;
 	port = l4.sport;
 	pw_frag_key(&k, l4.saddr, daddr, l4.frag_id, v6);
 	bpf_map_update_elem(&pw_frag_ports, &k, &port, BPF_ANY);
+	return 0;
 }
 
 /* Write one sample of the packet in @ctx, counted in @slot; @bytes its length. */
-static __noinline void pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
+__noinline int pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
 {
 	struct pw_l4 l4 = {};
 	struct pw_frag_key k;
@@ -187,14 +194,14 @@ static __noinline void pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
 	int v6 = pw_reparse(ctx, &l4, &daddr);
 
 	if (v6 < 0)
-		return;
+		return 0;
 	head = bpf_map_lookup_elem(&pw_sample_head, &zero);
 	if (!head)
-		return;
+		return 0;
 	idx = *head % PW_SAMPLE_RING;
 	s = bpf_map_lookup_elem(&pw_samples, &idx);
 	if (!s)
-		return;
+		return 0;
 	*head += 1;
 	__builtin_memset(s->daddr, 0, sizeof(s->daddr));
 	if (v6)
@@ -219,6 +226,7 @@ static __noinline void pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
 			s->flags = PW_SAMPLE_PORT | PW_SAMPLE_PORT_FROM_FRAG;
 		}
 	}
+	return 0;
 }
 
 /**

@@ -85,14 +85,18 @@ run_one() { # name command...
 		return
 	fi
 	pins_before=$(pins)
+	# A script may ask for a multiple of the limit in a comment line "# timeout-factor: N".
+	local limit=$TEST_TIMEOUT factor
+	factor=$(sed -n 's/^# timeout-factor: \([0-9]\+\).*/\1/p' "${!#}" 2>/dev/null | head -n 1)
+	[ -n "$factor" ] && limit=$((TEST_TIMEOUT * factor))
 	t0=$SECONDS
 	if [ -n "$SAN_DIR" ]; then
 		mkdir -p "$SAN_DIR/$name"
 		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$SAN_DIR/$name/asan \
 			UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$SAN_DIR/$name/ubsan \
-			CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
+			CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 	else
-		CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
+		CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 	fi
 	rc=$?
 	timings+=("$((SECONDS - t0)) $name")
@@ -112,7 +116,7 @@ run_one() { # name command...
 		f=$((f + 1))
 	fi
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		echo "   not ok - $name timed out after $TEST_TIMEOUT s (PW_TEST_TIMEOUT)"
+		echo "   not ok - $name timed out after $limit s (PW_TEST_TIMEOUT, or its own 'timeout-factor')"
 		f=$((f + 1))
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "   not ok - $name exited with status $rc"

@@ -7,6 +7,7 @@
 # bytes in the file header and in the body, oversized and empty records, timestamps years
 # apart. Then every file of the shared capture sets (tcpdump's test captures, real DDoS
 # captures) at ROOT/../shared/data. Replay loads BPF: it needs root.
+# timeout-factor: 3 (every replay loads and verifies the program: about 0.3 s each)
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -68,27 +69,28 @@ account() {
 # many frames; MUST_BE_CLEAN=1: the replay must succeed (exit 0).
 replay() {
 	local cap=$1 want=${2:-} clean=${3:-} rc acct
-	timeout -k 5 20 "$PW" replay -c "$TMP/pw.ini" "$cap" </dev/null >/dev/null 2>"$TMP/err"
+	local err=${ERR:-$TMP/err}
+	timeout -k 5 20 "$PW" replay -c "$TMP/pw.ini" "$cap" </dev/null >/dev/null 2>"$err"
 	rc=$?
-	acct=$(account "$TMP/err")
+	acct=$(account "$err")
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "hung (killed after 20 s)"
 	elif [ "$rc" -gt 128 ]; then
 		echo "died of signal $((rc - 128))"
-	elif grep -qE 'Sanitizer|runtime error:' "$TMP/err"; then
+	elif grep -qE 'Sanitizer|runtime error:' "$err"; then
 		echo "sanitizer report"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
-		echo "exit status $rc: $(head -n 1 "$TMP/err")"
+		echo "exit status $rc: $(head -n 1 "$err")"
 	elif [ "$rc" -eq 0 ] && [ "$acct" = none ]; then
 		echo "exit 0 without a summary"
-	elif [ "$rc" -eq 2 ] && ! grep -qF "$cap: " "$TMP/err"; then
-		echo "exit 2 without an error naming the capture: $(head -n 1 "$TMP/err")"
+	elif [ "$rc" -eq 2 ] && ! grep -qF "$cap: " "$err"; then
+		echo "exit 2 without an error naming the capture: $(head -n 1 "$err")"
 	elif [ "$acct" != none ] && [ "${acct% *}" != "${acct#* }" ]; then
 		echo "summary counts ${acct% *} frames but accounts for ${acct#* }"
 	elif [ -n "$want" ] && [ "$acct" != none ] && [ "${acct%% *}" != "$want" ]; then
 		echo "summary counts ${acct%% *} frames, want $want"
 	elif [ "$clean" = 1 ] && [ "$rc" -ne 0 ]; then
-		echo "exit $rc, want 0: $(head -n 1 "$TMP/err")"
+		echo "exit $rc, want 0: $(head -n 1 "$err")"
 	fi
 }
 
@@ -292,23 +294,39 @@ for set in tcpdump-tests attacks; do
 	fi
 	files=0 summaries=0 refused=0 frames=0 bad=0
 	start=$(date +%s)
-	for f in "$dir"/*; do
-		[ -f "$f" ] || continue
+	# Two workers, each on every other file (loading the program costs each replay
+	# a few tenths of a second of verification); each writes one line per file.
+	for w in 0 1; do
+		(
+			i=0
+			for f in "$dir"/*; do
+				[ -f "$f" ] || continue
+				i=$((i + 1))
+				[ $((i % 2)) -eq "$w" ] || continue
+				why=$(ERR=$TMP/err.$w replay "$f")
+				if [ -n "$why" ]; then
+					echo "bad $(basename "$f"): $why"
+				else
+					echo "acct $(account "$TMP/err.$w")"
+				fi
+			done >"$TMP/worker.$w"
+		) &
+	done
+	wait
+	while read -r kind rest; do
 		files=$((files + 1))
-		why=$(replay "$f")
-		if [ -n "$why" ]; then
+		if [ "$kind" = bad ]; then
 			bad=$((bad + 1))
-			[ "$bad" -le 10 ] && diag "$set/$(basename "$f"): $why"
-			continue
-		fi
-		acct=$(account "$TMP/err")
-		if [ "$acct" = none ]; then
+			[ "$bad" -le 10 ] && diag "$set/$rest"
+		elif [ "$rest" = none ]; then
 			refused=$((refused + 1))
 		else
 			summaries=$((summaries + 1))
-			frames=$((frames + ${acct%% *}))
+			frames=$((frames + ${rest%% *}))
 		fi
-	done
+	done < <(cat "$TMP/worker.0" "$TMP/worker.1")
+	want=$(find "$dir" -maxdepth 1 -type f | wc -l)
+	[ "$files" -eq "$want" ] || { bad=$((bad + 1)); diag "$set: $files results for $want files"; }
 	diag "$set: $files files in $(($(date +%s) - start)) s: $summaries summaries" \
 		"($frames frames), $refused refused with an error"
 	if [ "$bad" -eq 0 ] && [ "$files" -gt 0 ]; then
