@@ -169,6 +169,26 @@ int xdp_no_iface(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The real program, compiled again here: "bench hot" loads it many times. */
+SEC("xdp.frags")
+int xdp_real(struct xdp_md *ctx)
+{
+	__u64 bytes = pw_count_frame(ctx, pw_lookup_v4, pw_lookup_v6);
+
+	pw_count_iface(ctx->ingress_ifindex, bytes);
+	return XDP_PASS;
+}
+
+/* The real program as it was before the flood anatomy: no class parse, no class count. */
+SEC("xdp.frags")
+int xdp_no_anatomy(struct xdp_md *ctx)
+{
+	__u64 bytes = pw_count_frame_as(ctx, pw_lookup_v4, pw_lookup_v6, 0);
+
+	pw_count_iface(ctx->ingress_ifindex, bytes);
+	return XDP_PASS;
+}
+
 /* One destination of the spread loop (its address leads its struct), looked up and
  * counted as the real program does. */
 #define SPREAD_CB(name, dests, lookup, unmatched)                                             \

@@ -59,6 +59,7 @@
 #define N_DESTS	   (1U << 20) /* destinations of a spread run */
 #define HOT_REPEAT 500000     /* frames of a hot run */
 #define RUNS	   5	      /* runs per measurement; the median is reported */
+#define HOT_RUNS   15	      /* runs of "bench BUILD_DIR hot" */
 
 struct lpm_key {
 	uint32_t prefixlen;
@@ -272,7 +273,7 @@ struct result {
 	int family;
 	size_t n;
 	double reload_ms, load_lpm_ms;
-	double hot_pass, hot_pw, hot_lpm, hot_parse, hot_noiface;
+	double hot_pass, hot_pw, hot_lpm, hot_parse, hot_noiface, hot_noanat;
 	double sp_floor, sp_pw, sp_lpm;
 	uint32_t used_units;
 };
@@ -328,12 +329,16 @@ static void cross_check(int pw_fd, int lpm_fd, struct frame *f)
 	free(c);
 }
 
+/*
+ * Load table @t of @n prefixes and measure it; with @hot_only, only the hot cases, @runs
+ * times each (at most HOT_RUNS).
+ */
 static void run_table(struct result *r, int family, size_t n, const struct pw_prefix *t,
-		      const struct pw_prefix *old, size_t n_old)
+		      const struct pw_prefix *old, size_t n_old, bool hot_only, int runs)
 {
 	uint32_t *ids = malloc(n * sizeof(*ids)), *which = malloc(N_DESTS * sizeof(*which));
 	uint8_t *addrs = malloc((size_t)N_DESTS * 16);
-	double v[8][RUNS], reload[3];
+	double v[9][HOT_RUNS], reload[3];
 	static struct frame f;
 	uint32_t used[2], size[2];
 	int pw_fd = pw_bpf_prog_fd(rb);
@@ -357,7 +362,7 @@ static void run_table(struct result *r, int family, size_t n, const struct pw_pr
 	r->reload_ms = median(reload, 3) * 1e3;
 	pw_bpf_table_units(rb, used, size);
 	r->used_units = used[family == AF_INET ? 0 : 1];
-	{
+	if (!hot_only) {
 		double t0 = now();
 
 		lpm_fill(t, n, old, n_old);
@@ -379,29 +384,36 @@ static void run_table(struct result *r, int family, size_t n, const struct pw_pr
 						  : sk->progs.spread_pw_v6);
 	sp_lpm = bpf_program__fd(family == AF_INET ? sk->progs.spread_lpm_v4
 						   : sk->progs.spread_lpm_v6);
-	cross_check(sp_pw, sp_lpm, &f);
+	if (!hot_only)
+		cross_check(sp_pw, sp_lpm, &f);
 
 	/* Interleaved, so that a slow moment of the machine hits every program alike. */
-	for (int k = 0; k < RUNS; k++) {
-		const int fds[5] = {bpf_program__fd(sk->progs.xdp_pass), pw_fd,
+	for (int k = 0; k < runs; k++) {
+		const int fds[6] = {bpf_program__fd(sk->progs.xdp_pass), pw_fd,
 				    bpf_program__fd(sk->progs.xdp_lpm),
 				    bpf_program__fd(sk->progs.xdp_parse_only),
-				    bpf_program__fd(sk->progs.xdp_no_iface)};
+				    bpf_program__fd(sk->progs.xdp_no_iface),
+				    bpf_program__fd(sk->progs.xdp_no_anatomy)};
 
-		for (int p = 0; p < 5; p++)
+		for (int p = 0; p < 6; p++)
 			v[p][k] = hot_ns(fds[p], f.data, f.len);
-		v[5][k] = spread_ns(bpf_program__fd(sk->progs.spread_floor), f.data, f.len);
-		v[6][k] = spread_ns(sp_pw, f.data, f.len);
-		v[7][k] = spread_ns(sp_lpm, f.data, f.len);
+		if (hot_only)
+			continue;
+		v[6][k] = spread_ns(bpf_program__fd(sk->progs.spread_floor), f.data, f.len);
+		v[7][k] = spread_ns(sp_pw, f.data, f.len);
+		v[8][k] = spread_ns(sp_lpm, f.data, f.len);
 	}
-	r->hot_pass = median(v[0], RUNS);
-	r->hot_pw = median(v[1], RUNS);
-	r->hot_lpm = median(v[2], RUNS);
-	r->hot_parse = median(v[3], RUNS);
-	r->hot_noiface = median(v[4], RUNS);
-	r->sp_floor = median(v[5], RUNS);
-	r->sp_pw = median(v[6], RUNS);
-	r->sp_lpm = median(v[7], RUNS);
+	r->hot_pass = median(v[0], runs);
+	r->hot_pw = median(v[1], runs);
+	r->hot_lpm = median(v[2], runs);
+	r->hot_parse = median(v[3], runs);
+	r->hot_noiface = median(v[4], runs);
+	r->hot_noanat = median(v[5], runs);
+	if (!hot_only) {
+		r->sp_floor = median(v[6], runs);
+		r->sp_pw = median(v[7], runs);
+		r->sp_lpm = median(v[8], runs);
+	}
 	free(ids);
 	free(which);
 	free(addrs);
@@ -1113,6 +1125,140 @@ static void run_memory_poll(const struct pw_prefix *v4_1m, size_t n)
 	}
 }
 
+/*
+ * On these shared virtual CPUs a hot run goes either at full speed or, at random moments
+ * (another guest on the core, a slower clock), up to twice as slow: more than the few ns
+ * the anatomy costs, and the median of a few runs lands in either mode. Where a program's
+ * code lands in memory moves it a little too. So "bench BUILD_DIR hot" loads the bench
+ * programs LAYOUTS times, runs xdp_pass, xdp_real (the real program, compiled again into
+ * the bench object) and xdp_no_anatomy (the same without the anatomy) in LAYOUT_ROUNDS
+ * interleaved rounds on each load, takes each program's fastest round (noise only adds),
+ * and reports the median over loads.
+ */
+#define LAYOUTS	      7
+#define LAYOUT_ROUNDS 11
+
+struct hot_figures {
+	double pass, pw, noanat, anat; /* anat: the median of per-load differences */
+};
+
+static double min_of(const double *v, int n)
+{
+	double m = v[0];
+
+	for (int i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static struct bench *bench_load(void)
+{
+	struct bench *b = bench__open();
+	struct bpf_map *m;
+	int err;
+
+	if (!b)
+		die("open the bench programs: %s", strerror(errno));
+	bpf_object__for_each_map(m, b->obj)
+	{
+		if (strncmp(bpf_map__name(m), "pw_", 3))
+			continue;
+		if (bpf_map__reuse_fd(m, map_fd(pw_bpf_object(rb), bpf_map__name(m))))
+			die("share map %s", bpf_map__name(m));
+	}
+	bpf_map__set_max_entries(b->maps.floor_counters, pw_bpf_max_ids(rb));
+	b->rodata->pw_v4_l1_bits = pw_bpf_v4_l1_bits(rb);
+	err = bench__load(b);
+	if (err)
+		die("load the bench programs: %s", strerror(-err));
+	return b;
+}
+
+/* The hot figures of @t4 and @t6 (small tables, one of each family), over several loads. */
+static void run_hot(const struct pw_prefix *t4, size_t n4, const struct pw_prefix *t6,
+		    size_t n6, struct hot_figures fig[2])
+{
+	size_t n = n4 + n6;
+	struct pw_prefix *all = malloc(n * sizeof(*all));
+	uint32_t *ids = malloc(n * sizeof(*ids)), which;
+	double v[2][4][LAYOUTS];
+	static struct frame f[2];
+	uint8_t addr[16];
+	int err;
+
+	if (!all || !ids)
+		die("out of memory");
+	memcpy(all, t4, n4 * sizeof(*all));
+	memcpy(all + n4, t6, n6 * sizeof(*all));
+	for (size_t i = 0; i < n; i++)
+		ids[i] = (uint32_t)i;
+	err = pw_bpf_set_prefixes(rb, all, ids, n);
+	if (err)
+		die("load the hot tables: %s", strerror(-err));
+	pw_dests_gen(t4, n4, 1, 0x407, addr, &which);
+	build_frame(&f[0], AF_INET, addr);
+	pw_dests_gen(t6, n6, 1, 0x406, addr, &which);
+	build_frame(&f[1], AF_INET6, addr);
+	for (int l = 0; l < LAYOUTS; l++) {
+		struct bench *b = bench_load();
+		const int fds[3] = {bpf_program__fd(b->progs.xdp_pass),
+				    bpf_program__fd(b->progs.xdp_real),
+				    bpf_program__fd(b->progs.xdp_no_anatomy)};
+
+		for (int fam = 0; fam < 2; fam++) {
+			double r[3][LAYOUT_ROUNDS];
+
+			for (int k = 0; k < LAYOUT_ROUNDS; k++)
+				for (int p = 0; p < 3; p++)
+					r[p][k] = hot_ns(fds[p], f[fam].data, f[fam].len);
+			for (int p = 0; p < 3; p++)
+				v[fam][p][l] = min_of(r[p], LAYOUT_ROUNDS);
+			v[fam][3][l] = v[fam][1][l] - v[fam][2][l];
+			if (getenv("PW_BENCH_DEBUG")) {
+				for (int p = 0; p < 3; p++) {
+					printf("  load %d fam %d prog %d:", l, fam, p);
+					for (int k = 0; k < LAYOUT_ROUNDS; k++)
+						printf(" %.0f", r[p][k]);
+					printf("\n");
+				}
+			}
+		}
+		bench__destroy(b);
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		fig[fam].pass = median(v[fam][0], LAYOUTS);
+		fig[fam].pw = median(v[fam][1], LAYOUTS);
+		fig[fam].noanat = median(v[fam][2], LAYOUTS);
+		fig[fam].anat = median(v[fam][3], LAYOUTS);
+	}
+	free(all);
+	free(ids);
+}
+
+static void print_hot(const struct hot_figures fig[2], size_t n4, size_t n6)
+{
+	printf("\nHot, ns per packet: %d loads of the programs, %d interleaved rounds of %d frames "
+	       "each;\nthe median over loads of each load's fastest round:\n",
+	       LAYOUTS, LAYOUT_ROUNDS, HOT_REPEAT);
+	for (int fam = 0; fam < 2; fam++) {
+		const struct hot_figures *h = &fig[fam];
+
+		printf("  %s: xdp-pass %.0f, prefixwatch %.0f (%.2fx), without the anatomy %.0f "
+		       "(%.2fx): the anatomy costs %.1f ns a packet\n",
+		       fam ? "ipv6" : "ipv4", h->pass, h->pw, h->pw / h->pass, h->noanat,
+		       h->noanat / h->pass, h->anat);
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		int family = fam ? AF_INET6 : AF_INET;
+		size_t n = fam ? n6 : n4;
+
+		print_bench_line("xdp-pass", family, n, "hot-loads", fig[fam].pass);
+		print_bench_line("prefixwatch", family, n, "hot-loads", fig[fam].pw);
+		print_bench_line("prefixwatch-no-anatomy", family, n, "hot-loads",
+				 fig[fam].noanat);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1133,6 +1279,7 @@ int main(int argc, char **argv)
 	unsigned long long mem_tables = 0, mem_counters, mem_lpm4, mem_lpm6;
 	uint32_t used[2], size[2];
 	struct bpf_map *m;
+	bool hot_only;
 	int err;
 
 	build_dir = argc > 1 ? argv[1] : "build";
@@ -1163,9 +1310,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	hot_only = argc > 2 && !strcmp(argv[2], "hot");
 	print_header();
 	printf("generating tables ...\n");
 	for (int i = 0; i < NT; i++) {
+		t[i] = NULL;
+		/* "bench BUILD_DIR hot": the hot cases of the small tables alone (seconds). */
+		if (hot_only && tables[i].n > 1000)
+			continue;
 		t[i] = malloc(tables[i].n * sizeof(*t[i]));
 		if (!t[i] || pw_table_gen(tables[i].family, tables[i].n, 0x7077 + i, t[i]))
 			die("out of memory");
@@ -1195,6 +1347,13 @@ int main(int argc, char **argv)
 	dests_v4 = map_mem(sk->maps.bench_dests_v4, 8);
 	dests_v6 = map_mem(sk->maps.bench_dests_v6, 16);
 	floor_idx = map_mem(sk->maps.bench_floor_idx, 8);
+	if (hot_only) {
+		struct hot_figures fig[2];
+
+		run_hot(t[0], tables[0].n, t[3], tables[3].n, fig);
+		print_hot(fig, tables[0].n, tables[3].n);
+		return 0;
+	}
 
 	printf("\nLookup and count, ns per packet: median of %d interleaved runs; hot: %d frames "
 	       "to one destination\n(the kernel's timer: whole ns); spread: %u destinations across "
@@ -1211,7 +1370,7 @@ int main(int argc, char **argv)
 		int prev = i > 0 && tables[i - 1].family == tables[i].family ? i - 1 : -1;
 
 		run_table(r, tables[i].family, tables[i].n, t[i], prev >= 0 ? t[prev] : NULL,
-			  prev >= 0 ? tables[prev].n : 0);
+			  prev >= 0 ? tables[prev].n : 0, false, RUNS);
 		printf("%-4s %8zu %9.1f | %8.1f %11.1f %8.1f %5.2fx | %7.1f %11.1f %8.1f | %7.1f "
 		       "%7.1f %6.1fx\n",
 		       fam_name(r->family), r->n, r->reload_ms, r->hot_pass, r->hot_pw, r->hot_lpm,
