@@ -155,7 +155,7 @@ static __always_inline int pw_reparse(struct xdp_md *ctx, struct pw_l4 *l4, void
 
 	if (r != PW_PARSE_IPV4 && r != PW_PARSE_IPV6)
 		return -1;
-	if (pw_parse_l4(&c, r, l4))
+	if (pw_parse_l4(ctx, &c, r, l4))
 		return -1;
 	return r == PW_PARSE_IPV6;
 }

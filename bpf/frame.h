@@ -67,7 +67,7 @@ static __always_inline __u64 pw_count_frame_as(struct xdp_md *ctx, pw_lookup_fn 
 	enum pw_parse_result r = pw_parse_frame(&c, &daddr);
 
 	/* A cut IPv6 extension header makes the frame malformed, wherever it was going. */
-	if (anatomy && (r == PW_PARSE_IPV4 || r == PW_PARSE_IPV6) && pw_parse_l4(&c, r, &l4))
+	if (anatomy && (r == PW_PARSE_IPV4 || r == PW_PARSE_IPV6) && pw_parse_l4(ctx, &c, r, &l4))
 		r = PW_PARSE_MALFORMED;
 	switch (r) {
 	case PW_PARSE_IPV4:
