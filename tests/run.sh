@@ -73,23 +73,20 @@ pins() {
 	done | sort
 }
 
-run_one() { # name command...
+# exec_one NAME COMMAND...: run one test into $LOGS/NAME.log; its exit status, seconds and
+# the pins it left go to NAME.rc, NAME.sec and NAME.left. Runs in the background when
+# tests run side by side (report_one then reads what it wrote).
+exec_one() {
 	local name=$1
 	shift
-	local log=$LOGS/$name.log rc p f s pins_before left
+	local log=$LOGS/$name.log rc pins_before
 	mkdir -p "$(dirname "$log")"
-	printf '== %s\n' "$name"
-	if [[ "$SAN_SKIP" == *" $name "* ]]; then
-		echo "   ok 1 # SKIP not run under SANITIZE=1: the plain run covers it (tests/run.sh)"
-		skipped=$((skipped + 1))
-		return
-	fi
+	rm -f "$LOGS/$name.rc" "$LOGS/$name.sec" "$LOGS/$name.left"
 	pins_before=$(pins)
 	# A script may ask for a multiple of the limit in a comment line "# timeout-factor: N".
-	local limit=$TEST_TIMEOUT factor
+	local limit=$TEST_TIMEOUT factor t0=$SECONDS
 	factor=$(sed -n 's/^# timeout-factor: \([0-9]\+\).*/\1/p' "${!#}" 2>/dev/null | head -n 1)
 	[ -n "$factor" ] && limit=$((TEST_TIMEOUT * factor))
-	t0=$SECONDS
 	if [ -n "$SAN_DIR" ]; then
 		mkdir -p "$SAN_DIR/$name"
 		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$SAN_DIR/$name/asan \
@@ -99,10 +96,23 @@ run_one() { # name command...
 		CMOCKA_MESSAGE_OUTPUT=TAP timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 	fi
 	rc=$?
-	timings+=("$((SECONDS - t0)) $name")
-	left=$(comm -13 <(echo "$pins_before") <(pins) | tr '\n' ' ')
-	local san=
-	if [ -n "$SAN_DIR" ] && [ -n "$(ls -A "$SAN_DIR/$name")" ]; then
+	echo "$limit" >"$LOGS/$name.limit"
+	echo "$((SECONDS - t0))" >"$LOGS/$name.sec"
+	comm -13 <(echo "$pins_before") <(pins) | tr '\n' ' ' >"$LOGS/$name.left"
+	echo "$rc" >"$LOGS/$name.rc"
+}
+
+# report_one NAME: print the log of a test that ended, and count it.
+report_one() {
+	local name=$1
+	local log=$LOGS/$name.log rc p f s left limit sec san=
+	rc=$(cat "$LOGS/$name.rc" 2>/dev/null || echo 255)
+	sec=$(cat "$LOGS/$name.sec" 2>/dev/null || echo 0)
+	limit=$(cat "$LOGS/$name.limit" 2>/dev/null || echo "$TEST_TIMEOUT")
+	left=$(cat "$LOGS/$name.left" 2>/dev/null)
+	timings+=("$sec $name")
+	printf '== %s (%d s)\n' "$name" "$sec"
+	if [ -n "$SAN_DIR" ] && [ -n "$(ls -A "$SAN_DIR/$name" 2>/dev/null)" ]; then
 		cat "$SAN_DIR/$name"/* >>"$log"
 		san=1
 	fi
@@ -137,6 +147,67 @@ run_one() { # name command...
 	[ "$f" -gt 0 ] && failures+=("$name")
 }
 
+skip_san() { # NAME: true (and counted) when the sanitized run leaves NAME to the plain one
+	[[ "$SAN_SKIP" == *" $1 "* ]] || return 1
+	printf '== %s\n' "$1"
+	echo "   ok 1 # SKIP not run under SANITIZE=1: the plain run covers it (tests/run.sh)"
+	skipped=$((skipped + 1))
+}
+
+run_one() { # name command...: run one test now, alone, and report it
+	skip_san "$1" && return
+	exec_one "$@"
+	report_one "$1"
+}
+
+# End-to-end tests run PW_TEST_JOBS at a time (2 by default): each makes its own namespaces,
+# pins, port and files (lib.sh), and most of their time is spent waiting on a daemon, so
+# two side by side take little longer than one. Their reports still come in file order.
+# A script with a line "# serial" (it changes the machine: installs a package, builds)
+# runs alone.
+JOBS=${PW_TEST_JOBS:-2}
+queue=()	     # tests started and not yet reported, in file order
+declare -A pid_of=() # test -> its job while it runs
+declare -A ended=()  # tests whose job ended
+
+flush() { # report the tests at the head of the queue that have ended
+	while [ ${#queue[@]} -gt 0 ] && [ -n "${ended[${queue[0]}]:-}" ]; do
+		report_one "${queue[0]}"
+		queue=("${queue[@]:1}")
+	done
+}
+
+reap() { # wait until one running test ends
+	local pid name
+	wait -n -p pid "${pid_of[@]}" 2>/dev/null
+	for name in "${!pid_of[@]}"; do
+		if [ "${pid_of[$name]}" = "$pid" ] || ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+			ended[$name]=1
+			unset "pid_of[$name]"
+		fi
+	done
+	flush
+}
+
+drain() { # let every running test end, and report them all
+	while [ ${#pid_of[@]} -gt 0 ]; do reap; done
+	flush
+}
+
+run_queued() { # name command...
+	local name=$1
+	skip_san "$name" && return
+	if grep -q '^# serial' "${!#}" 2>/dev/null || [ "$JOBS" -le 1 ]; then
+		drain
+		run_one "$@"
+		return
+	fi
+	while [ ${#pid_of[@]} -ge "$JOBS" ]; do reap; done
+	exec_one "$@" &
+	pid_of[$name]=$!
+	queue+=("$name")
+}
+
 if [ "$LAYER" = all ] || [ "$LAYER" = unit ]; then
 	for t in tests/unit/test_*.c; do
 		b=$BUILD/tests/unit/$(basename "$t" .c)
@@ -152,8 +223,9 @@ fi
 if [ "$LAYER" = all ] || [ "$LAYER" = e2e ]; then
 	for t in tests/e2e/test_*.sh; do
 		[ -e "$t" ] || continue
-		run_one "e2e/$(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
+		run_queued "e2e/$(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
 	done
+	drain
 fi
 
 echo

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# serial: it changes the machine (see tests/run.sh)
 # The build: 'make' says what it installs before it runs apt-get; it works against a
 # libinih without Debian's run-time options (upstream inih): the Makefile's probe finds
 # none, says so, and the config reader does without them.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# serial: it changes the machine (see tests/run.sh)
 # The Debian package: 'make deb' builds it, lintian finds no error or warning, dpkg
 # installs it where Debian policy says, the installed binary runs (--version, check of the
 # packaged example configuration, a real run counting traffic in a namespace), both man
