@@ -105,8 +105,24 @@ struct {
 	__uint(max_entries, 4096);
 } pw_frag_ports SEC(".maps");
 
-/* One packet in 2^pw_sample_shift of each (slot, class) counter of a CPU is sampled. */
-const volatile __u32 pw_sample_shift = PW_SAMPLE_SHIFT;
+/*
+ * One packet in 2^PW_SAMPLE_SHIFT of each (slot, class) counter of a CPU is sampled: a
+ * constant, so that the hot path tests the count against an immediate mask.
+ */
+#define PW_SAMPLE_MASK ((1ULL << PW_SAMPLE_SHIFT) - 1)
+
+/*
+ * What the hot path keeps of a packet's anatomy, in one register: its class (enum
+ * pw_proto), and PW_ANAT_FIRST_UDP_FRAG for the first fragment of a UDP datagram.
+ */
+#define PW_ANAT_CLASS	       0xffU
+#define PW_ANAT_FIRST_UDP_FRAG 0x100U
+
+static __always_inline __u32 pw_anat_code(const struct pw_l4 *l4)
+{
+	return l4->pclass |
+	       (l4->first_frag && l4->ipproto == PW_IPPROTO_UDP ? PW_ANAT_FIRST_UDP_FRAG : 0);
+}
 
 static __always_inline void pw_add(struct pw_counter *c, __u64 bytes)
 {
@@ -231,25 +247,28 @@ __noinline int pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
 
 /**
  * pw_count_anatomy() - count a packet of @bytes counted at prefix @id in its class, at the
- * id's anatomy slot; remember the port of a first UDP fragment, and sample.
+ * id's anatomy slot; remember the port of a first UDP fragment, and sample. @code is
+ * pw_anat_code() of the packet.
  */
 static __always_inline void pw_count_anatomy(struct xdp_md *ctx, __u32 id, __u64 bytes,
-					     const struct pw_l4 *l4)
+					     __u32 code)
 {
 	__u32 *slotp = bpf_map_lookup_elem(&pw_slots, &id);
 	__u32 slot = slotp ? *slotp : 0;
 	/* Userspace writes slots below PW_MAX_SLOTS; the array lookup bounds the key anyway. */
-	__u32 key = slot * PW_PROTOS + l4->pclass;
+	__u32 key = slot * PW_PROTOS + (code & PW_ANAT_CLASS);
 	struct pw_counter *c;
+	__u64 n;
 
 	c = bpf_map_lookup_elem(&pw_anatomy, &key);
 	if (!c)
 		return;
-	c->packets++;
+	n = c->packets + 1;
+	c->packets = n;
 	c->bytes += bytes;
-	if (l4->first_frag && l4->ipproto == PW_IPPROTO_UDP)
+	if (code & PW_ANAT_FIRST_UDP_FRAG)
 		pw_remember_port(ctx);
-	if (!(c->packets & ((1U << pw_sample_shift) - 1)))
+	if (!(n & PW_SAMPLE_MASK))
 		pw_sample(ctx, slot, (__u32)bytes);
 }
 

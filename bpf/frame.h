@@ -34,13 +34,13 @@ static __always_inline void pw_count_dest(pw_lookup_fn lookup, const void *daddr
 /* As pw_count_dest(), and a packet counted at a prefix is counted in its class too. */
 static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lookup,
 					     const void *daddr, __u32 unmatched, __u64 bytes,
-					     const struct pw_l4 *l4)
+					     __u32 code)
 {
 	__u32 id;
 
 	if (lookup(daddr, &id) == 0) {
 		pw_count_id(id, bytes);
-		pw_count_anatomy(ctx, id, bytes, l4);
+		pw_count_anatomy(ctx, id, bytes, code);
 	} else {
 		pw_count_class(unmatched, bytes);
 	}
@@ -72,13 +72,15 @@ static __always_inline __u64 pw_count_frame_as(struct xdp_md *ctx, pw_lookup_fn 
 	switch (r) {
 	case PW_PARSE_IPV4:
 		if (anatomy)
-			pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, &l4);
+			pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes,
+					 pw_anat_code(&l4));
 		else
 			pw_count_dest(v4, daddr, PW_CLASS_UNMATCHED_V4, bytes);
 		break;
 	case PW_PARSE_IPV6:
 		if (anatomy)
-			pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, &l4);
+			pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes,
+					 pw_anat_code(&l4));
 		else
 			pw_count_dest(v6, daddr, PW_CLASS_UNMATCHED_V6, bytes);
 		break;

@@ -284,13 +284,14 @@ static __always_inline int pw_parse_l4(struct xdp_md *ctx, struct pw_cursor *c,
 			return -1;
 		l4->saddr = &iph->saddr;
 		l4->ipproto = iph->protocol;
-		frag = bpf_ntohs(iph->frag_off);
+		/* Flags and offset tested in network order: no byte swap on the hot path. */
+		frag = iph->frag_off;
 		l4->frag_id = bpf_ntohs(iph->id);
-		if (frag & 0x1fff) {
+		if (frag & bpf_htons(0x1fff)) {
 			l4->pclass = PW_PROTO_FRAGMENT;
 			return 0;
 		}
-		l4->first_frag = !!(frag & 0x2000);
+		l4->first_frag = !!(frag & bpf_htons(0x2000));
 		pw_class_upper(c->pos + iph->ihl * 4, c->end, l4);
 		return 0;
 	} else {

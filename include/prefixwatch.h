@@ -88,7 +88,7 @@ enum pw_proto {
 #define PW_MAX_SLOTS 512
 
 /*
- * Samples for the top source ports and targets: one packet in 2^pw_sample_shift of each
+ * Samples for the top source ports and targets: one packet in 2^PW_SAMPLE_SHIFT of each
  * (slot, class, CPU) counter is written to a per-CPU ring of PW_SAMPLE_RING samples
  * (pw_samples, the next index in pw_sample_head), which userspace reads after each poll.
  */

@@ -15,6 +15,8 @@
  *           count every destination at the same prefix: the run stops if they do not.
  * Each case prints one line "bench: case=... family=... prefixes=N dist=hot|spread
  * ns_per_pkt=X"; the median of several interleaved runs.
+ * Then the flood anatomy's cost: the real program against itself without the anatomy,
+ * hot, over several loads of both (dist=hot-loads; "bench BUILD_DIR hot" runs this alone).
  *
  * Then: loading 1M IPv4 prefixes from a prefix file (config parser, poller, tables), a
  * poll at 1M, /metrics at 100k, map memory as bpftool reports it, reloads of 1M under
@@ -59,7 +61,6 @@
 #define N_DESTS	   (1U << 20) /* destinations of a spread run */
 #define HOT_REPEAT 500000     /* frames of a hot run */
 #define RUNS	   5	      /* runs per measurement; the median is reported */
-#define HOT_RUNS   15	      /* runs of "bench BUILD_DIR hot" */
 
 struct lpm_key {
 	uint32_t prefixlen;
@@ -329,16 +330,13 @@ static void cross_check(int pw_fd, int lpm_fd, struct frame *f)
 	free(c);
 }
 
-/*
- * Load table @t of @n prefixes and measure it; with @hot_only, only the hot cases, @runs
- * times each (at most HOT_RUNS).
- */
 static void run_table(struct result *r, int family, size_t n, const struct pw_prefix *t,
-		      const struct pw_prefix *old, size_t n_old, bool hot_only, int runs)
+		      const struct pw_prefix *old, size_t n_old)
 {
+
 	uint32_t *ids = malloc(n * sizeof(*ids)), *which = malloc(N_DESTS * sizeof(*which));
 	uint8_t *addrs = malloc((size_t)N_DESTS * 16);
-	double v[9][HOT_RUNS], reload[3];
+	double v[9][RUNS], reload[3];
 	static struct frame f;
 	uint32_t used[2], size[2];
 	int pw_fd = pw_bpf_prog_fd(rb);
@@ -362,7 +360,7 @@ static void run_table(struct result *r, int family, size_t n, const struct pw_pr
 	r->reload_ms = median(reload, 3) * 1e3;
 	pw_bpf_table_units(rb, used, size);
 	r->used_units = used[family == AF_INET ? 0 : 1];
-	if (!hot_only) {
+	{
 		double t0 = now();
 
 		lpm_fill(t, n, old, n_old);
@@ -384,11 +382,10 @@ static void run_table(struct result *r, int family, size_t n, const struct pw_pr
 						  : sk->progs.spread_pw_v6);
 	sp_lpm = bpf_program__fd(family == AF_INET ? sk->progs.spread_lpm_v4
 						   : sk->progs.spread_lpm_v6);
-	if (!hot_only)
-		cross_check(sp_pw, sp_lpm, &f);
+	cross_check(sp_pw, sp_lpm, &f);
 
 	/* Interleaved, so that a slow moment of the machine hits every program alike. */
-	for (int k = 0; k < runs; k++) {
+	for (int k = 0; k < RUNS; k++) {
 		const int fds[6] = {bpf_program__fd(sk->progs.xdp_pass), pw_fd,
 				    bpf_program__fd(sk->progs.xdp_lpm),
 				    bpf_program__fd(sk->progs.xdp_parse_only),
@@ -397,23 +394,19 @@ static void run_table(struct result *r, int family, size_t n, const struct pw_pr
 
 		for (int p = 0; p < 6; p++)
 			v[p][k] = hot_ns(fds[p], f.data, f.len);
-		if (hot_only)
-			continue;
 		v[6][k] = spread_ns(bpf_program__fd(sk->progs.spread_floor), f.data, f.len);
 		v[7][k] = spread_ns(sp_pw, f.data, f.len);
 		v[8][k] = spread_ns(sp_lpm, f.data, f.len);
 	}
-	r->hot_pass = median(v[0], runs);
-	r->hot_pw = median(v[1], runs);
-	r->hot_lpm = median(v[2], runs);
-	r->hot_parse = median(v[3], runs);
-	r->hot_noiface = median(v[4], runs);
-	r->hot_noanat = median(v[5], runs);
-	if (!hot_only) {
-		r->sp_floor = median(v[6], runs);
-		r->sp_pw = median(v[7], runs);
-		r->sp_lpm = median(v[8], runs);
-	}
+	r->hot_pass = median(v[0], RUNS);
+	r->hot_pw = median(v[1], RUNS);
+	r->hot_lpm = median(v[2], RUNS);
+	r->hot_parse = median(v[3], RUNS);
+	r->hot_noiface = median(v[4], RUNS);
+	r->hot_noanat = median(v[5], RUNS);
+	r->sp_floor = median(v[6], RUNS);
+	r->sp_pw = median(v[7], RUNS);
+	r->sp_lpm = median(v[8], RUNS);
 	free(ids);
 	free(which);
 	free(addrs);
@@ -1279,6 +1272,7 @@ int main(int argc, char **argv)
 	unsigned long long mem_tables = 0, mem_counters, mem_lpm4, mem_lpm6;
 	uint32_t used[2], size[2];
 	struct bpf_map *m;
+	struct hot_figures hot[2];
 	bool hot_only;
 	int err;
 
@@ -1348,10 +1342,8 @@ int main(int argc, char **argv)
 	dests_v6 = map_mem(sk->maps.bench_dests_v6, 16);
 	floor_idx = map_mem(sk->maps.bench_floor_idx, 8);
 	if (hot_only) {
-		struct hot_figures fig[2];
-
-		run_hot(t[0], tables[0].n, t[3], tables[3].n, fig);
-		print_hot(fig, tables[0].n, tables[3].n);
+		run_hot(t[0], tables[0].n, t[3], tables[3].n, hot);
+		print_hot(hot, tables[0].n, tables[3].n);
 		return 0;
 	}
 
@@ -1370,7 +1362,7 @@ int main(int argc, char **argv)
 		int prev = i > 0 && tables[i - 1].family == tables[i].family ? i - 1 : -1;
 
 		run_table(r, tables[i].family, tables[i].n, t[i], prev >= 0 ? t[prev] : NULL,
-			  prev >= 0 ? tables[prev].n : 0, false, RUNS);
+			  prev >= 0 ? tables[prev].n : 0);
 		printf("%-4s %8zu %9.1f | %8.1f %11.1f %8.1f %5.2fx | %7.1f %11.1f %8.1f | %7.1f "
 		       "%7.1f %6.1fx\n",
 		       fam_name(r->family), r->n, r->reload_ms, r->hot_pass, r->hot_pw, r->hot_lpm,
@@ -1389,6 +1381,8 @@ int main(int argc, char **argv)
 		print_bench_line("prefixwatch", r->family, r->n, "spread", r->sp_pw);
 		print_bench_line("lpm-reference", r->family, r->n, "spread", r->sp_lpm);
 	}
+	run_hot(t[0], tables[0].n, t[3], tables[3].n, hot);
+	print_hot(hot, tables[0].n, tables[3].n);
 	run_watch_sync(100000);
 
 	printf("\nWhere the hot cost goes (ns per packet over xdp-pass; median of the tables):\n");
@@ -1425,6 +1419,8 @@ int main(int argc, char **argv)
 		}
 		printf("  hot, every table: prefixwatch within 1.5x xdp-pass: worst %.2fx: %s\n",
 		       worst, verdict(worst <= 1.5));
+		printf("  hot: the flood anatomy at most 5 ns a packet: ipv4 %.1f, ipv6 %.1f ns: %s\n",
+		       hot[0].anat, hot[1].anat, verdict(hot[0].anat <= 5 && hot[1].anat <= 5));
 		printf("  spread, IPv4 1M: lookup 5x below the LPM trie's: %.1f vs %.1f ns, %.1fx: "
 		       "%s\n",
 		       own4, ref4, ref4 / own4, verdict(ref4 >= 5 * own4));
