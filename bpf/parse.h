@@ -223,8 +223,9 @@ __noinline int pw_walk_ext6(struct xdp_md *ctx, __u32 off, __u32 nh, struct pw_e
 		__u8 *h;
 
 		/* An offset, bounded again at each header, so that the verifier can follow
-		 * the packet pointer made from it (a frame's linear part never reaches the
-		 * bound: beyond it the header would be cut short anyway). */
+		 * the packet pointer made from it. Six headers never reach the bound: at
+		 * most 62 + 6 x 2048 bytes (Ethernet, two tags, IPv6, and the longest
+		 * header, 256 x 8), so no frame is cut by it. */
 		if (off > PW_MAX_L4_OFF)
 			return -1;
 		h = data + off;

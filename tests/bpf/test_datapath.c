@@ -476,6 +476,16 @@ static void test_class_ipv6_ext(void **state)
 	frame_udp(&f, 53);
 	expect_in_class("seven dest-opts, UDP", &f, ID(4), PW_PROTO_OTHER);
 
+	/* Behind two VLAN tags: the walk starts where the tags end. */
+	frame_eth(&f, ETH_P_8021AD);
+	frame_vlan(&f, 10, ETH_P_8021Q);
+	frame_vlan(&f, 20, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 60, 2);
+	frame_ext6(&f, 60, 6, 1);
+	frame_tcp(&f, 1, 0x12);
+	expect_in_class("QinQ, hop-by-hop, dest-opts, SYN-ACK", &f, ID(4), PW_PROTO_TCP_SYNACK);
+
 	/* A header whose length runs past the frame's end is malformed. */
 	frame_eth(&f, ETH_P_IPV6);
 	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
@@ -511,6 +521,53 @@ static void test_class_ipv6_ext_truncations(void **state)
 		else
 			expect_in_class(desc, &f, ID(4),
 					len < chain_end + 14 ? PW_PROTO_TCP_OTHER : PW_PROTO_TCP_SYN);
+	}
+}
+
+/*
+ * Every truncation of two more chains: one header then UDP (the chain ends where a cut
+ * frame may still hold the upper layer's start), and seven destination options (the
+ * walk stops after six: the seventh is never read, the sixth must be whole).
+ */
+static void test_class_ipv6_ext_truncations_more(void **state)
+{
+	static struct frame full, f;
+	const size_t ip_end = 14 + 40;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&full, ETH_P_IPV6);
+	frame_ipv6_nh(&full, V6_SRC, V6_DST, 0);
+	frame_ext6(&full, 0, 17, 1);
+	frame_udp(&full, 53);
+	for (size_t len = 14; len <= full.len; len++) {
+		char desc[64];
+
+		memcpy(f.data, full.data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "hop-by-hop, UDP truncated to %zu", len);
+		if (len < ip_end + 8)
+			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
+		else
+			expect_in_class(desc, &f, ID(4), PW_PROTO_UDP);
+	}
+
+	frame_eth(&full, ETH_P_IPV6);
+	frame_ipv6_nh(&full, V6_SRC, V6_DST, 60);
+	for (int i = 0; i < 6; i++)
+		frame_ext6(&full, 60, 60, 1);
+	frame_ext6(&full, 60, 17, 1);
+	frame_udp(&full, 53);
+	for (size_t len = 14; len <= full.len; len++) {
+		char desc[64];
+
+		memcpy(f.data, full.data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "seven dest-opts truncated to %zu", len);
+		if (len < ip_end + 6 * 8)
+			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
+		else
+			expect_in_class(desc, &f, ID(4), PW_PROTO_OTHER);
 	}
 }
 
@@ -831,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_class_table),
 		cmocka_unit_test(test_class_ipv4_options),
 		cmocka_unit_test(test_class_ipv6_ext),
+		cmocka_unit_test(test_class_ipv6_ext_truncations_more),
 		cmocka_unit_test(test_class_ipv6_ext_truncations),
 		cmocka_unit_test(test_samples_fragment_port),
 		cmocka_unit_test(test_samples_fields),

@@ -22,6 +22,8 @@ TMP=$(mktemp -d /tmp/prefixwatch-e2e.XXXXXX)
 EXEC_DIR=$ROOT/$BUILD/tmp/e2e-$ID
 PORT=$((20000 + ID % 20000))
 PIN_DIR=/sys/fs/bpf/pwt-$ID
+# tests/run.sh: which pins are this test's (its ID names them), when tests run side by side.
+[ -n "${PW_TEST_ID_FILE:-}" ] && echo "$ID" >"$PW_TEST_ID_FILE"
 DAEMON_PID=
 STARTS=0
 TAP_N=0
