@@ -702,7 +702,7 @@ static bool file_has(const char *path, const char *needle)
 
 static void run_daemon(struct daemon_figures *d)
 {
-	char ns[32], cmd[512], cfg[128], log[128], pin[64], pfx[128], sensor[256], what[128];
+	char ns[32], cmd[512], cfg[128], log[128], pin[64], pfx[128], sensor[320], what[128];
 	pid_t pid;
 	double t0;
 
@@ -722,8 +722,11 @@ static void run_daemon(struct daemon_figures *d)
 		(void)!system(cmd);
 		return;
 	}
+	/* Its state in the bench's own directory: nothing left in /var/lib after the run. */
 	snprintf(sensor, sizeof(sensor),
-		 "[sensor]\ninterface = pwb0\nlisten = off\ninterval = 1\npin_dir = %s\n", pin);
+		 "[sensor]\ninterface = pwb0\nlisten = off\ninterval = 1\npin_dir = %s\n"
+		 "state_dir = %s\n",
+		 pin, tmpdir);
 	write_config(cfg, sensor, "group", pfx);
 
 	t0 = now();
