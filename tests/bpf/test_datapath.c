@@ -627,6 +627,62 @@ static void test_samples_fragment_port(void **state)
 	assert_true(frag >= 2);
 }
 
+/* The same for IPv6: the fragment header behind a hop-by-hop header, a 16-byte key. */
+static void test_samples_fragment_port_v6(void **state)
+{
+	static struct frame f;
+	static struct pw_sample smp[PW_SAMPLE_RING * 4];
+	size_t n = 0, frag = 0;
+	uint8_t want[16];
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	inet_pton(AF_INET6, V6_DST, want);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 44, 1);
+	frame_frag6(&f, 17, 0, 1, 0xabcdef01);
+	frame_udp(&f, 123);
+	frame_pad(&f, 1514);
+	assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
+	frame_ext6(&f, 0, 44, 1);
+	frame_frag6(&f, 17, 1448, 1, 0xabcdef01);
+	frame_pad(&f, 1514);
+	for (unsigned int i = 0; i < RUNS; i++)
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (smp[i].pclass != PW_PROTO_FRAGMENT)
+			continue;
+		frag++;
+		assert_int_equal(smp[i].slot, SLOT_OF(4));
+		assert_int_equal(smp[i].family, 6);
+		assert_memory_equal(smp[i].daddr, want, 16);
+		assert_int_equal(smp[i].ipproto, 17);
+		assert_int_equal(smp[i].flags, PW_SAMPLE_PORT | PW_SAMPLE_PORT_FROM_FRAG);
+		assert_int_equal(smp[i].sport, 123);
+		assert_int_equal(smp[i].bytes, 1514);
+	}
+	assert_true(frag >= 2);
+	/* Another datagram's fragments (another id) have no port. */
+	frame_eth(&f, ETH_P_IPV6);
+	frame_ipv6_nh(&f, V6_SRC, V6_DST, 44);
+	frame_frag6(&f, 17, 1448, 1, 0xabcdef02);
+	for (unsigned int i = 0; i < RUNS; i++)
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
+	frag = 0;
+	for (size_t i = 0; i < n; i++)
+		if (smp[i].pclass == PW_PROTO_FRAGMENT) {
+			frag++;
+			assert_int_equal(smp[i].flags, 0);
+		}
+	assert_true(frag >= 2);
+}
+
 /* Samples carry the destination, class and TCP/UDP source port; reads never repeat one. */
 static void test_samples_fields(void **state)
 {
@@ -891,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_class_ipv6_ext_truncations_more),
 		cmocka_unit_test(test_class_ipv6_ext_truncations),
 		cmocka_unit_test(test_samples_fragment_port),
+		cmocka_unit_test(test_samples_fragment_port_v6),
 		cmocka_unit_test(test_samples_fields),
 	};
 
