@@ -1274,7 +1274,6 @@ int main(int argc, char **argv)
 	struct replay_figures rp;
 	unsigned long long mem_tables = 0, mem_counters, mem_lpm4, mem_lpm6;
 	uint32_t used[2], size[2];
-	struct bpf_map *m;
 	struct hot_figures hot[2];
 	bool hot_only;
 	int err;
@@ -1326,21 +1325,7 @@ int main(int argc, char **argv)
 		err = pw_bpf_load(rb);
 	if (err)
 		die("load prefixwatch: %s", strerror(-err));
-	sk = bench__open();
-	if (!sk)
-		die("open the bench programs: %s", strerror(errno));
-	bpf_object__for_each_map(m, sk->obj)
-	{
-		if (strncmp(bpf_map__name(m), "pw_", 3))
-			continue;
-		if (bpf_map__reuse_fd(m, map_fd(pw_bpf_object(rb), bpf_map__name(m))))
-			die("share map %s", bpf_map__name(m));
-	}
-	bpf_map__set_max_entries(sk->maps.floor_counters, pw_bpf_max_ids(rb));
-	sk->rodata->pw_v4_l1_bits = pw_bpf_v4_l1_bits(rb);
-	err = bench__load(sk);
-	if (err)
-		die("load the bench programs: %s", strerror(-err));
+	sk = bench_load();
 	dests_v4 = map_mem(sk->maps.bench_dests_v4, 8);
 	dests_v6 = map_mem(sk->maps.bench_dests_v6, 16);
 	floor_idx = map_mem(sk->maps.bench_floor_idx, 8);

@@ -579,44 +579,39 @@ static void test_class_ipv6_ext_truncations_more(void **state)
  * fragment, by (source, destination, id). Sampling is 1 in 2^PW_SAMPLE_SHIFT per class
  * counter and CPU: RUNS fragments give at least two samples even when the runs land on two
  * CPUs, whatever the counters held before.
+ *
+ * check_fragment_samples(): run @first once, then @later RUNS times: every sample of
+ * @later (a non-first fragment) carries @sport, the port of @first, with its destination
+ * @daddr (@family), @slot and length. Then @other (a fragment of another datagram) RUNS
+ * times: its samples carry no port.
  */
-static void test_samples_fragment_port(void **state)
+static void check_fragment_samples(const struct frame *first, const struct frame *later,
+				   const struct frame *other, int family, const uint8_t *daddr,
+				   uint32_t slot, uint16_t sport)
 {
-	static struct frame f;
 	static struct pw_sample smp[PW_SAMPLE_RING * 4];
-	size_t n = 0, frag = 0;
+	size_t n = 0, frag = 0, alen = family == 4 ? 4 : 16;
 
-	(void)state;
-	set_prefixes(base_prefixes, N_BASE);
 	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
-	frame_eth(&f, ETH_P_IP);
-	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 0x2000, 4242);
-	frame_udp(&f, 53);
-	frame_pad(&f, 1514);
-	assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
-	frame_eth(&f, ETH_P_IP);
-	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 185, 4242);
-	frame_pad(&f, 1514);
+	assert_int_equal(run_frame(first->data, first->len, 0), XDP_PASS);
 	for (unsigned int i = 0; i < RUNS; i++)
-		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+		assert_int_equal(run_frame(later->data, later->len, 0), XDP_PASS);
 	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (smp[i].pclass != PW_PROTO_FRAGMENT)
 			continue;
 		frag++;
-		assert_int_equal(smp[i].slot, SLOT_OF(2));
-		assert_int_equal(smp[i].family, 4);
-		assert_memory_equal(smp[i].daddr, "\x0a\x01\x02\x03", 4);
+		assert_int_equal(smp[i].slot, slot);
+		assert_int_equal(smp[i].family, family);
+		assert_memory_equal(smp[i].daddr, daddr, alen);
+		assert_int_equal(smp[i].ipproto, 17);
 		assert_int_equal(smp[i].flags, PW_SAMPLE_PORT | PW_SAMPLE_PORT_FROM_FRAG);
-		assert_int_equal(smp[i].sport, 53);
-		assert_int_equal(smp[i].bytes, 1514);
+		assert_int_equal(smp[i].sport, sport);
+		assert_int_equal(smp[i].bytes, later->len);
 	}
 	assert_true(frag >= 2);
-	/* Another datagram's fragments (another id) have no port. */
-	frame_eth(&f, ETH_P_IP);
-	frame_ipv4_proto(&f, "203.0.113.53", V4_DST, 17, 185, 4243);
 	for (unsigned int i = 0; i < RUNS; i++)
-		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+		assert_int_equal(run_frame(other->data, other->len, 0), XDP_PASS);
 	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
 	frag = 0;
 	for (size_t i = 0; i < n; i++)
@@ -627,60 +622,50 @@ static void test_samples_fragment_port(void **state)
 	assert_true(frag >= 2);
 }
 
+static void test_samples_fragment_port(void **state)
+{
+	static struct frame first, later, other;
+
+	(void)state;
+	set_prefixes(base_prefixes, N_BASE);
+	frame_eth(&first, ETH_P_IP);
+	frame_ipv4_proto(&first, "203.0.113.53", V4_DST, 17, 0x2000, 4242);
+	frame_udp(&first, 53);
+	frame_pad(&first, 1514);
+	frame_eth(&later, ETH_P_IP);
+	frame_ipv4_proto(&later, "203.0.113.53", V4_DST, 17, 185, 4242);
+	frame_pad(&later, 1514);
+	/* Another datagram's fragments (another id) have no port. */
+	frame_eth(&other, ETH_P_IP);
+	frame_ipv4_proto(&other, "203.0.113.53", V4_DST, 17, 185, 4243);
+	check_fragment_samples(&first, &later, &other, 4, (const uint8_t *)"\x0a\x01\x02\x03",
+			       SLOT_OF(2), 53);
+}
+
 /* The same for IPv6: the fragment header behind a hop-by-hop header, a 16-byte key. */
 static void test_samples_fragment_port_v6(void **state)
 {
-	static struct frame f;
-	static struct pw_sample smp[PW_SAMPLE_RING * 4];
-	size_t n = 0, frag = 0;
+	static struct frame first, later, other;
 	uint8_t want[16];
 
 	(void)state;
 	set_prefixes(base_prefixes, N_BASE);
 	inet_pton(AF_INET6, V6_DST, want);
-	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
-	frame_eth(&f, ETH_P_IPV6);
-	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
-	frame_ext6(&f, 0, 44, 1);
-	frame_frag6(&f, 17, 0, 1, 0xabcdef01);
-	frame_udp(&f, 123);
-	frame_pad(&f, 1514);
-	assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
-	frame_eth(&f, ETH_P_IPV6);
-	frame_ipv6_nh(&f, V6_SRC, V6_DST, 0);
-	frame_ext6(&f, 0, 44, 1);
-	frame_frag6(&f, 17, 1448, 1, 0xabcdef01);
-	frame_pad(&f, 1514);
-	for (unsigned int i = 0; i < RUNS; i++)
-		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
-	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		if (smp[i].pclass != PW_PROTO_FRAGMENT)
-			continue;
-		frag++;
-		assert_int_equal(smp[i].slot, SLOT_OF(4));
-		assert_int_equal(smp[i].family, 6);
-		assert_memory_equal(smp[i].daddr, want, 16);
-		assert_int_equal(smp[i].ipproto, 17);
-		assert_int_equal(smp[i].flags, PW_SAMPLE_PORT | PW_SAMPLE_PORT_FROM_FRAG);
-		assert_int_equal(smp[i].sport, 123);
-		assert_int_equal(smp[i].bytes, 1514);
-	}
-	assert_true(frag >= 2);
-	/* Another datagram's fragments (another id) have no port. */
-	frame_eth(&f, ETH_P_IPV6);
-	frame_ipv6_nh(&f, V6_SRC, V6_DST, 44);
-	frame_frag6(&f, 17, 1448, 1, 0xabcdef02);
-	for (unsigned int i = 0; i < RUNS; i++)
-		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
-	assert_int_equal(anat.read_samples(anat.ctx, smp, sizeof(smp) / sizeof(smp[0]), &n), 0);
-	frag = 0;
-	for (size_t i = 0; i < n; i++)
-		if (smp[i].pclass == PW_PROTO_FRAGMENT) {
-			frag++;
-			assert_int_equal(smp[i].flags, 0);
-		}
-	assert_true(frag >= 2);
+	frame_eth(&first, ETH_P_IPV6);
+	frame_ipv6_nh(&first, V6_SRC, V6_DST, 0);
+	frame_ext6(&first, 0, 44, 1);
+	frame_frag6(&first, 17, 0, 1, 0xabcdef01);
+	frame_udp(&first, 123);
+	frame_pad(&first, 1514);
+	frame_eth(&later, ETH_P_IPV6);
+	frame_ipv6_nh(&later, V6_SRC, V6_DST, 0);
+	frame_ext6(&later, 0, 44, 1);
+	frame_frag6(&later, 17, 1448, 1, 0xabcdef01);
+	frame_pad(&later, 1514);
+	frame_eth(&other, ETH_P_IPV6);
+	frame_ipv6_nh(&other, V6_SRC, V6_DST, 44);
+	frame_frag6(&other, 17, 1448, 1, 0xabcdef02);
+	check_fragment_samples(&first, &later, &other, 6, want, SLOT_OF(4), 123);
 }
 
 /* Samples carry the destination, class and TCP/UDP source port; reads never repeat one. */
