@@ -27,14 +27,14 @@
 /*
  * Units of the levels under the first, per prefix of capacity: with 2, every set of IPv4
  * prefixes up to /24 fits wherever they lie (a /24 needs at most 2 units of its own);
- * with 4, every IPv6 set up to /32, and tables shaped like the IPv6 Internet's, which
- * take 2.7 units a prefix at 200k prefixes and 3.8 at 1k. Under a /24 first level (large
+ * with 3, under the /20 IPv6 first level, every IPv6 set up to /32, and tables shaped
+ * like the IPv6 Internet's, which take about 2 units a prefix at 200k prefixes. Under a /24 first level (large
  * IPv4 tables) only prefixes longer than /24 take units, 2 at most: one unit for every
  * 4 prefixes of capacity lets one prefix in 8 be longer than /24, wherever it lies (real
  * tables hold almost none). 64 bytes a unit.
  */
 #define PW_UNITS_PER_V4 2
-#define PW_UNITS_PER_V6 4
+#define PW_UNITS_PER_V6 3
 #define PW_PREFIXES_PER_UNIT_V4_LARGE 4
 /* A few more for small tables, where fewer prefixes share a path. */
 #define PW_UNITS_SPARE 1024
@@ -95,7 +95,7 @@ static unsigned int v4_l1_for(uint32_t max_v4)
 static int64_t estimate_units(int family, uint32_t max, unsigned int l1_bits)
 {
 	if (family == AF_INET6)
-		return table_units(max, PW_L1_BITS, PW_UNITS_PER_V6, 0);
+		return table_units(max, PW_V6_L1_BITS, PW_UNITS_PER_V6, 0);
 	if (l1_bits == PW_V4_L1_BITS_LARGE)
 		return table_units(max, PW_V4_L1_BITS_LARGE, 0, PW_PREFIXES_PER_UNIT_V4_LARGE);
 	return table_units(max, PW_L1_BITS, PW_UNITS_PER_V4, 0);
@@ -104,7 +104,7 @@ static int64_t estimate_units(int family, uint32_t max, unsigned int l1_bits)
 uint32_t pw_bpf_max_units(int family)
 {
 	if (family == AF_INET6)
-		return (uint32_t)estimate_units(AF_INET6, PW_MAX_PREFIXES_V6, PW_L1_BITS);
+		return (uint32_t)estimate_units(AF_INET6, PW_MAX_PREFIXES_V6, PW_V6_L1_BITS);
 	return (uint32_t)estimate_units(AF_INET, PW_MAX_PREFIXES_V4,
 					v4_l1_for(PW_MAX_PREFIXES_V4));
 }
@@ -209,7 +209,7 @@ int pw_bpf_size(const struct pw_config *cfg, bool grow, struct pw_bpf_opts *opts
 	 * tables exactly as run does, and refuse exactly what it refuses.
 	 */
 	l1[PW_V4] = v4_l1_for(grown(nf[PW_V4], PW_MAX_PREFIXES_V4));
-	l1[PW_V6] = PW_L1_BITS;
+	l1[PW_V6] = PW_V6_L1_BITS;
 	for (int f = 0; f < PW_FAMILIES; f++) {
 		const struct pw_prefix *first = f == PW_V4 ? all : all + nf[PW_V4];
 		uint64_t need = pw_bpf_units(first, nf[f], l1[f]);
@@ -279,11 +279,11 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 	b->max_v6 = opts && opts->max_v6 ? opts->max_v6 : PW_MAX_PREFIXES_V6;
 	b->max_ids = opts && opts->max_ids ? opts->max_ids : b->max_v4 + b->max_v6;
 	b->l1_bits[PW_V4] = opts && opts->v4_l1_bits ? opts->v4_l1_bits : v4_l1_for(b->max_v4);
-	b->l1_bits[PW_V6] = PW_L1_BITS;
+	b->l1_bits[PW_V6] = PW_V6_L1_BITS;
 	units_v4 = opts && opts->units_v4 ? opts->units_v4 :
 					    estimate_units(AF_INET, b->max_v4, b->l1_bits[PW_V4]);
 	units_v6 = opts && opts->units_v6 ? opts->units_v6 :
-					    estimate_units(AF_INET6, b->max_v6, PW_L1_BITS);
+					    estimate_units(AF_INET6, b->max_v6, PW_V6_L1_BITS);
 	if (units_v4 < 0 || units_v6 < 0 ||
 	    (b->l1_bits[PW_V4] != PW_L1_BITS && b->l1_bits[PW_V4] != PW_V4_L1_BITS_LARGE)) {
 		err = units_v4 < 0 || units_v6 < 0 ? -E2BIG : -EINVAL;
@@ -503,9 +503,9 @@ static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const
 	for (size_t k = 0; k < n; k++) {
 		const struct pw_prefix *p = &pfx[order[k]];
 		const uint32_t leaf = ids[order[k]] + 1;
-		const uint32_t top = w->l1_bits == 24 ? (uint32_t)p->addr[0] << 16 |
-								(uint32_t)p->addr[1] << 8 | p->addr[2] :
-							(uint32_t)p->addr[0] << 8 | p->addr[1];
+		/* The first l1_bits (16, 20 or 24) bits of the address. */
+		const uint32_t top = ((uint32_t)p->addr[0] << 16 | (uint32_t)p->addr[1] << 8 |
+				      p->addr[2]) >> (24 - w->l1_bits);
 		/* The entry being followed, as (unit, slot): the mapping may move. */
 		uint32_t unit = top / PW_UNIT_ENTRIES, slot = top % PW_UNIT_ENTRIES;
 

@@ -232,7 +232,7 @@ static void test_replay_random_hosts(void **state)
 static void test_replay_at_the_unit_limit(void **state)
 {
 	const uint32_t limit = pw_bpf_max_units(AF_INET6);
-	const size_t full = (limit - 4096) / 28, n = full + (limit - 4096 - 28 * full);
+	const size_t full = (limit - 65536) / 27, n = full + (limit - 65536 - 27 * full);
 	struct pw_prefix *p = calloc(n, sizeof(*p));
 	char ini[256], cap[256], summary[8192];
 	unsigned long long packets, bytes;
@@ -240,15 +240,15 @@ static void test_replay_at_the_unit_limit(void **state)
 	(void)state;
 	assert_non_null(p);
 	make_tmp_dir();
-	/* as in test_sizing: /128s in /16s of their own (28 units), then /20s (1 unit) */
+	/* as in test_sizing: /128s in /16s of their own (27 units), then /24s (1 unit) */
 	for (size_t i = 0; i < n; i++) {
 		p[i].family = AF_INET6;
 		p[i].addr[0] = (uint8_t)(i >> 8);
 		p[i].addr[1] = (uint8_t)i;
 		p[i].addr[15] = i < full ? 1 : 0;
-		p[i].len = i < full ? 128 : 20;
+		p[i].len = i < full ? 128 : 24;
 	}
-	assert_int_equal(pw_bpf_units(p, n, 16), limit);
+	assert_int_equal(pw_bpf_units(p, n, PW_V6_L1_BITS), limit);
 	snprintf(ini, sizeof(ini), "%s/limit.ini", tmp_dir);
 	snprintf(cap, sizeof(cap), "%s/limit.pcap", tmp_dir);
 	write_config(ini, p, n);

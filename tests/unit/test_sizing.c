@@ -22,6 +22,7 @@
 #include "prefix.h"
 
 #define L1_UNITS_16 4096U    /* 2^16 entries, 16 a unit */
+#define L1_UNITS_20 65536U   /* 2^20 entries: the IPv6 first level */
 #define L1_UNITS_24 1048576U /* 2^24 entries */
 
 static struct pw_prefix P(const char *s) {
@@ -87,6 +88,10 @@ static void test_units_by_hand(void **state)
 	assert_int_equal(UNITS(16, "2001:db8::1/128", "2001:db8::8000:0:0:1/128"),
 			 L1_UNITS_16 + 13 + 2 * 15);
 	assert_int_equal(UNITS(16, "2001:db8::/32", "2001:db8:1::/48"), L1_UNITS_16 + 4 + 4);
+	/* under the IPv6 first level of 20 bits: one boundary fewer on every path */
+	assert_int_equal(UNITS(20, "2001:db8::1/128"), L1_UNITS_20 + 27);
+	assert_int_equal(UNITS(20, "2001:db8::/32", "2001:db8:1::/48"), L1_UNITS_20 + 3 + 4);
+	assert_int_equal(UNITS(20, "2001::/20", "2001:d00::/24"), L1_UNITS_20 + 1);
 }
 
 /* A config of one group holding @n prefixes (any order; sorted and made distinct here). */
@@ -112,8 +117,9 @@ static void config_of(struct pw_config *cfg, struct pw_prefix *p, size_t n)
 }
 
 /*
- * @n_full /128s, each in a /16 of its own (28 units each), then @n_short /20s in /16s of
- * their own (1 unit each): 4096 + 28 n_full + n_short units exactly.
+ * @n_full /128s, each in a /16 of its own (27 units each under the /20 first level), then
+ * @n_short /24s in /16s of their own (1 unit each): 65536 + 27 n_full + n_short units
+ * exactly.
  */
 static struct pw_prefix *v6_set(size_t n_full, size_t n_short)
 {
@@ -129,7 +135,7 @@ static struct pw_prefix *v6_set(size_t n_full, size_t n_short)
 			p[i].len = 128;
 			p[i].addr[15] = 1;
 		} else {
-			p[i].len = 20;
+			p[i].len = 24;
 		}
 	}
 	return p;
@@ -144,17 +150,17 @@ static struct pw_prefix *v6_set(size_t n_full, size_t n_short)
 static void test_size_at_the_limit(void **state)
 {
 	const uint32_t limit = pw_bpf_max_units(AF_INET6);
-	const size_t full = (limit - L1_UNITS_16) / 28;
-	const size_t rest = limit - L1_UNITS_16 - 28 * full;
+	const size_t full = (limit - L1_UNITS_20) / 27;
+	const size_t rest = limit - L1_UNITS_20 - 27 * full;
 	struct pw_bpf_opts o;
 	struct pw_config cfg;
 	char err[512], want[128];
 
 	(void)state;
 	/* the limit: the tables of a full set of /32-like IPv6 prefixes */
-	assert_int_equal(limit, 4096 + 1024 + 4 * 262144);
+	assert_int_equal(limit, 65536 + 1024 + 3 * 262144);
 	config_of(&cfg, v6_set(full, rest), full + rest);
-	assert_int_equal(pw_bpf_units(cfg.groups[0].prefixes, cfg.groups[0].n_prefixes, 16), limit);
+	assert_int_equal(pw_bpf_units(cfg.groups[0].prefixes, cfg.groups[0].n_prefixes, 20), limit);
 	for (int grow = 0; grow < 2; grow++) {
 		err[0] = '\0';
 		assert_int_equal(pw_bpf_size(&cfg, grow, &o, err, sizeof(err)), 0);
@@ -209,9 +215,9 @@ static void test_size_random_hosts(void **state)
 			nv4++;
 		need4 = pw_bpf_units(cfg.groups[0].prefixes, nv4, o.v4_l1_bits);
 		need6 = pw_bpf_units(cfg.groups[0].prefixes + nv4, cfg.groups[0].n_prefixes - nv4,
-				     16);
+				     20);
 		/* the sets share almost nothing below the first levels */
-		assert_true(need6 > L1_UNITS_16 + 14000 * 20);
+		assert_true(need6 > L1_UNITS_20 + 14000 * 20);
 		assert_true(need4 > L1_UNITS_16 + 1500 * 3);
 		assert_true(o.units_v4 >= need4);
 		assert_true(o.units_v6 >= need6);
