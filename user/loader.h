@@ -36,7 +36,7 @@ uint32_t pw_bpf_max_units(int family);
 /**
  * pw_bpf_units() - the table units a set of prefixes of one family fills.
  * @pfx:     distinct prefixes of @family, sorted (pw_prefix_cmp)
- * @l1_bits: bits of the table's first level (16, or 24 for IPv4 DIR-24)
+ * @l1_bits: bits of the table's first level (IPv4: 16, or 24 for DIR-24; IPv6: 20)
  *
  * The first level, then one unit per distinct path the trie's levels take: a prefix of
  * length L makes (or shares) the unit under each level boundary above L. Exact: a table

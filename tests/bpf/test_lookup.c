@@ -526,7 +526,8 @@ static void test_refused_reload(void **state)
 /*
  * A full table fits. Small tables: max_v4 prefixes up to /24, each in its own /16 (2 units
  * each, the most any such prefix needs), and MAX_V6 /32s each in its own /16 (3 units
- * each under the /20 IPv6 first level, the most any such prefix needs). Large IPv4 tables: max_v4 prefixes of which one in 8 is a /32 in a /24 of its own.
+ * each under the /20 IPv6 first level, the most any such prefix needs). Large IPv4
+ * tables: max_v4 prefixes of which one in 8 is a /32 in a /24 of its own.
  */
 static void test_full_table(void **state)
 {
