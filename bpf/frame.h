@@ -31,16 +31,20 @@ static __always_inline void pw_count_dest(pw_lookup_fn lookup, const void *daddr
 		pw_count_class(unmatched, bytes);
 }
 
-/* As pw_count_dest(), and a packet counted at a prefix is counted in its class too. */
+/*
+ * As pw_count_dest(), and with @anatomy (a constant) a packet counted at a prefix is
+ * counted in its class too (@code: pw_anat_code()).
+ */
 static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lookup,
 					     const void *daddr, __u32 unmatched, __u64 bytes,
-					     __u32 code)
+					     int anatomy, __u32 code)
 {
 	__u32 id;
 
 	if (lookup(daddr, &id) == 0) {
 		pw_count_id(id, bytes);
-		pw_count_anatomy(ctx, id, bytes, code);
+		if (anatomy)
+			pw_count_anatomy(ctx, id, bytes, code);
 	} else {
 		pw_count_class(unmatched, bytes);
 	}
@@ -71,18 +75,12 @@ static __always_inline __u64 pw_count_frame_as(struct xdp_md *ctx, pw_lookup_fn 
 		r = PW_PARSE_MALFORMED;
 	switch (r) {
 	case PW_PARSE_IPV4:
-		if (anatomy)
-			pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes,
-					 pw_anat_code(&l4));
-		else
-			pw_count_dest(v4, daddr, PW_CLASS_UNMATCHED_V4, bytes);
+		pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, anatomy,
+				 pw_anat_code(&l4));
 		break;
 	case PW_PARSE_IPV6:
-		if (anatomy)
-			pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes,
-					 pw_anat_code(&l4));
-		else
-			pw_count_dest(v6, daddr, PW_CLASS_UNMATCHED_V6, bytes);
+		pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, anatomy,
+				 pw_anat_code(&l4));
 		break;
 	case PW_PARSE_NON_IP:
 		pw_count_class(PW_CLASS_NON_IP, bytes);

@@ -154,10 +154,12 @@ report_one() {
 	[ "$f" -gt 0 ] && failures+=("$name")
 }
 
+SAN_SKIP_LINE="ok 1 # SKIP not run under SANITIZE=1: the plain run covers it (tests/run.sh)"
+
 skip_san() { # NAME: true (and counted) when the sanitized run leaves NAME to the plain one
 	[[ "$SAN_SKIP" == *" $1 "* ]] || return 1
 	printf '== %s\n' "$1"
-	echo "   ok 1 # SKIP not run under SANITIZE=1: the plain run covers it (tests/run.sh)"
+	echo "   $SAN_SKIP_LINE"
 	skipped=$((skipped + 1))
 }
 
@@ -211,8 +213,7 @@ run_queued() { # name command...
 	if [[ "$SAN_SKIP" == *" $name "* ]] && [ ${#queue[@]} -gt 0 ]; then
 		# Reported in its turn, after the tests still running before it.
 		mkdir -p "$(dirname "$LOGS/$name.log")"
-		echo "ok 1 # SKIP not run under SANITIZE=1: the plain run covers it (tests/run.sh)" \
-			>"$LOGS/$name.log"
+		echo "$SAN_SKIP_LINE" >"$LOGS/$name.log"
 		echo 0 >"$LOGS/$name.rc"
 		echo 0 >"$LOGS/$name.sec"
 		: >"$LOGS/$name.left"

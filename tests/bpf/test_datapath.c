@@ -407,6 +407,17 @@ static void test_class_ipv4_options(void **state)
 }
 
 /* Crafted IPv6 extension-header chains. */
+/* An IPv6 frame to V6_DST with @n destination-options headers, then UDP from port 53. */
+static void frame_dstopts_udp(struct frame *f, int n)
+{
+	frame_eth(f, ETH_P_IPV6);
+	frame_ipv6_nh(f, V6_SRC, V6_DST, 60);
+	for (int i = 0; i < n - 1; i++)
+		frame_ext6(f, 60, 60, 1);
+	frame_ext6(f, 60, 17, 1);
+	frame_udp(f, 53);
+}
+
 static void test_class_ipv6_ext(void **state)
 {
 	static struct frame f;
@@ -461,19 +472,9 @@ static void test_class_ipv6_ext(void **state)
 	expect_in_class("AH, ACK", &f, ID(4), PW_PROTO_TCP_ACK);
 
 	/* Six are walked; a seventh hides the upper layer. */
-	frame_eth(&f, ETH_P_IPV6);
-	frame_ipv6_nh(&f, V6_SRC, V6_DST, 60);
-	for (int i = 0; i < 5; i++)
-		frame_ext6(&f, 60, 60, 1);
-	frame_ext6(&f, 60, 17, 1);
-	frame_udp(&f, 53);
+	frame_dstopts_udp(&f, 6);
 	expect_in_class("six dest-opts, UDP", &f, ID(4), PW_PROTO_UDP);
-	frame_eth(&f, ETH_P_IPV6);
-	frame_ipv6_nh(&f, V6_SRC, V6_DST, 60);
-	for (int i = 0; i < 6; i++)
-		frame_ext6(&f, 60, 60, 1);
-	frame_ext6(&f, 60, 17, 1);
-	frame_udp(&f, 53);
+	frame_dstopts_udp(&f, 7);
 	expect_in_class("seven dest-opts, UDP", &f, ID(4), PW_PROTO_OTHER);
 
 	/* Behind two VLAN tags: the walk starts where the tags end. */
@@ -552,12 +553,7 @@ static void test_class_ipv6_ext_truncations_more(void **state)
 			expect_in_class(desc, &f, ID(4), PW_PROTO_UDP);
 	}
 
-	frame_eth(&full, ETH_P_IPV6);
-	frame_ipv6_nh(&full, V6_SRC, V6_DST, 60);
-	for (int i = 0; i < 6; i++)
-		frame_ext6(&full, 60, 60, 1);
-	frame_ext6(&full, 60, 17, 1);
-	frame_udp(&full, 53);
+	frame_dstopts_udp(&full, 7);
 	for (size_t len = 14; len <= full.len; len++) {
 		char desc[64];
 
