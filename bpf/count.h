@@ -50,18 +50,6 @@ struct {
 	__uint(max_entries, PW_MAX_IFACES);
 } pw_ifaces_big SEC(".maps");
 
-/*
- * Per prefix id: its anatomy slot (the set of groups it counts for); written by userspace
- * (mmap) before the id goes live, sized to pw_counters. Not per CPU: read-only here.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, PW_MAX_IDS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} pw_slots SEC(".maps");
-
 /* Per (slot, enum pw_proto) at slot * PW_PROTOS + class: the class counters; written here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -246,15 +234,13 @@ __noinline int pw_sample(struct xdp_md *ctx, __u32 slot, __u32 bytes)
 }
 
 /**
- * pw_count_anatomy() - count a packet of @bytes counted at prefix @id in its class, at the
- * id's anatomy slot; remember the port of a first UDP fragment, and sample. @code is
+ * pw_count_anatomy() - count a packet of @bytes in its class at anatomy @slot (from its
+ * prefix's table entry); remember the port of a first UDP fragment, and sample. @code is
  * pw_anat_code() of the packet.
  */
-static __always_inline void pw_count_anatomy(struct xdp_md *ctx, __u32 id, __u64 bytes,
+static __always_inline void pw_count_anatomy(struct xdp_md *ctx, __u32 slot, __u64 bytes,
 					     __u32 code)
 {
-	__u32 *slotp = bpf_map_lookup_elem(&pw_slots, &id);
-	__u32 slot = slotp ? *slotp : 0;
 	/* Userspace writes slots below PW_MAX_SLOTS; the array lookup bounds the key anyway. */
 	__u32 key = slot * PW_PROTOS + (code & PW_ANAT_CLASS);
 	struct pw_counter *c;

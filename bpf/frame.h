@@ -16,38 +16,21 @@
 #include "parse.h"
 #include "count.h"
 
-/* Returns 0 and sets @id when a configured prefix holds @daddr, else -1. */
-typedef int (*pw_lookup_fn)(const void *daddr, __u32 *id);
+/* Returns 0 and sets @ref (PW_REF: counter id and anatomy slot) when a configured prefix
+ * holds @daddr, else -1. */
+typedef int (*pw_lookup_fn)(const void *daddr, __u32 *ref);
 
-/* Count one packet of @bytes at the prefix @lookup finds, or as unmatched @unmatched. */
+/* Count one packet of @bytes at the prefix @lookup finds, or as unmatched @unmatched: the
+ * lookup and count of every frame, which make bench's spread loop runs on its own. */
 static __always_inline void pw_count_dest(pw_lookup_fn lookup, const void *daddr,
 					  __u32 unmatched, __u64 bytes)
 {
-	__u32 id;
+	__u32 ref;
 
-	if (lookup(daddr, &id) == 0)
-		pw_count_id(id, bytes);
+	if (lookup(daddr, &ref) == 0)
+		pw_count_id(PW_REF_ID(ref), bytes);
 	else
 		pw_count_class(unmatched, bytes);
-}
-
-/*
- * As pw_count_dest(), and with @anatomy (a constant) a packet counted at a prefix is
- * counted in its class too (@code: pw_anat_code()).
- */
-static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lookup,
-					     const void *daddr, __u32 unmatched, __u64 bytes,
-					     int anatomy, __u32 code)
-{
-	__u32 id;
-
-	if (lookup(daddr, &id) == 0) {
-		pw_count_id(id, bytes);
-		if (anatomy)
-			pw_count_anatomy(ctx, id, bytes, code);
-	} else {
-		pw_count_class(unmatched, bytes);
-	}
 }
 
 /**
@@ -57,6 +40,10 @@ static __always_inline void pw_count_dest_l4(struct xdp_md *ctx, pw_lookup_fn lo
  * the caller's. Returns the frame's length in bytes, fragments of a multi-buffer frame
  * included. Without @anatomy it is the program as it was before the flood anatomy, which
  * make bench measures the anatomy's cost against.
+ *
+ * The class is parsed after the lookup, so that nothing of it is kept (in registers or on
+ * the stack) across the lookup's reads: measured, 1 to 2 ns a packet less than parsing it
+ * first. A cut IPv6 extension header makes the frame malformed, wherever it was going.
  */
 static __always_inline __u64 pw_count_frame_as(struct xdp_md *ctx, pw_lookup_fn v4,
 					       pw_lookup_fn v6, int anatomy)
@@ -66,29 +53,38 @@ static __always_inline __u64 pw_count_frame_as(struct xdp_md *ctx, pw_lookup_fn 
 		.end = (void *)(long)ctx->data_end,
 	};
 	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	struct pw_l4 l4 = {};
 	void *daddr = NULL;
 	enum pw_parse_result r = pw_parse_frame(&c, &daddr);
+	__u32 ref, unmatched;
+	int hit;
 
-	/* A cut IPv6 extension header makes the frame malformed, wherever it was going. */
-	if (anatomy && (r == PW_PARSE_IPV4 || r == PW_PARSE_IPV6) && pw_parse_l4(ctx, &c, r, &l4))
-		r = PW_PARSE_MALFORMED;
-	switch (r) {
-	case PW_PARSE_IPV4:
-		pw_count_dest_l4(ctx, v4, daddr, PW_CLASS_UNMATCHED_V4, bytes, anatomy,
-				 pw_anat_code(&l4));
-		break;
-	case PW_PARSE_IPV6:
-		pw_count_dest_l4(ctx, v6, daddr, PW_CLASS_UNMATCHED_V6, bytes, anatomy,
-				 pw_anat_code(&l4));
-		break;
-	case PW_PARSE_NON_IP:
-		pw_count_class(PW_CLASS_NON_IP, bytes);
-		break;
-	default:
-		pw_count_class(PW_CLASS_MALFORMED, bytes);
-		break;
+	if (r == PW_PARSE_IPV4) {
+		hit = v4(daddr, &ref) == 0;
+		unmatched = PW_CLASS_UNMATCHED_V4;
+	} else if (r == PW_PARSE_IPV6) {
+		hit = v6(daddr, &ref) == 0;
+		unmatched = PW_CLASS_UNMATCHED_V6;
+	} else {
+		pw_count_class(r == PW_PARSE_NON_IP ? PW_CLASS_NON_IP : PW_CLASS_MALFORMED, bytes);
+		return bytes;
 	}
+	if (anatomy) {
+		struct pw_l4 l4 = {};
+
+		if (pw_parse_l4(ctx, &c, r, &l4)) {
+			pw_count_class(PW_CLASS_MALFORMED, bytes);
+			return bytes;
+		}
+		if (hit) {
+			pw_count_id(PW_REF_ID(ref), bytes);
+			pw_count_anatomy(ctx, PW_REF_SLOT(ref), bytes, pw_anat_code(&l4));
+			return bytes;
+		}
+	} else if (hit) {
+		pw_count_id(PW_REF_ID(ref), bytes);
+		return bytes;
+	}
+	pw_count_class(unmatched, bytes);
 	return bytes;
 }
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * lookup.h - destination address to prefix id: the one interface the XDP program uses
- * to find which configured prefix a packet belongs to.
+ * lookup.h - destination address to prefix reference: the one interface the XDP program uses
+ * to find which configured prefix a packet belongs to: its counter id and anatomy slot.
  *
  * Each family has PW_TABLES multibit tries (layout in prefixwatch.h); pw_active names the
  * live one. A lookup reads one entry per level of 4 bits under a first level of 16 bits
- * (24 for large IPv4 tables), so the number of reads depends on the length of the
+ * (24 for large IPv4 tables, 20 for IPv6), so the number of reads depends on the length of the
  * matching prefix, not on the number of prefixes; the BPF LPM trie's grows with the
  * table (make bench: 83 ns a lookup at 1k IPv4 prefixes, 1.9 us at 1M). A reload fills
  * the idle table and then flips pw_active with one map update, so every packet sees either
@@ -31,10 +31,10 @@
 		__uint(map_flags, BPF_F_MMAPABLE);                                         \
 	} name SEC(".maps")
 
-/* IPv4 prefix tables: address -> counter id; written by userspace only. */
+/* IPv4 prefix tables: address -> PW_REF (id and slot); written by userspace only. */
 PW_TRIE_MAP(pw_v4_0);
 PW_TRIE_MAP(pw_v4_1);
-/* IPv6 prefix tables: address -> counter id; written by userspace only. */
+/* IPv6 prefix tables: address -> PW_REF (id and slot); written by userspace only. */
 PW_TRIE_MAP(pw_v6_0);
 PW_TRIE_MAP(pw_v6_1);
 
@@ -72,16 +72,16 @@ static __always_inline __u32 pw_nibble(const __u8 *a, unsigned int off)
 }
 
 /*
- * pw_walk() - the id in @table, whose first level has @l1_bits bits, of the most specific
- * prefix holding the @bits-bit address @a; 0 on a match, -1 otherwise.
+ * pw_walk() - the reference (PW_REF) in @table, whose first level has @l1_bits bits, of
+ * the most specific prefix holding the @bits-bit address @a; 0 on a match, -1 otherwise.
  *
- * Called with constants for all but @a and @id, once per table and first-level size, so
+ * Called with constants for all but @a and @ref, once per table and first-level size, so
  * that each map lookup sees one map and the verifier inlines it (a lookup shared by two
  * maps stays a helper call). The loop is unrolled without an early exit (clang cannot
  * unroll one with a break): once a leaf is read, the remaining levels only test a flag.
  */
 static __always_inline int pw_walk(void *table, const __u8 *a, unsigned int l1_bits,
-				   unsigned int bits, __u32 *id)
+				   unsigned int bits, __u32 *ref)
 {
 	__u32 top = l1_bits == 24   ? (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2] :
 		    l1_bits == 20   ? (__u32)a[0] << 12 | (__u32)a[1] << 4 | a[2] >> 4 :
@@ -95,36 +95,36 @@ static __always_inline int pw_walk(void *table, const __u8 *a, unsigned int l1_b
 	/* The last level holds no pointer; were one there, it would be no match. */
 	if (e == PW_ENTRY_NONE || (e & PW_ENTRY_NEXT))
 		return -1;
-	*id = e - 1;
+	*ref = e - 1;
 	return 0;
 }
 
 /**
- * pw_lookup_v4() - id of the most specific IPv4 prefix holding @daddr.
- * Returns 0 and sets @id on a match, -1 when no prefix holds the address.
+ * pw_lookup_v4() - reference (PW_REF) of the most specific IPv4 prefix holding @daddr.
+ * Returns 0 and sets @ref on a match, -1 when no prefix holds the address.
  */
-static __always_inline int pw_lookup_v4(const void *daddr, __u32 *id)
+static __always_inline int pw_lookup_v4(const void *daddr, __u32 *ref)
 {
 	/* The verifier knows pw_v4_l1_bits and drops the walks of the other size. */
 	if (pw_v4_l1_bits == PW_V4_L1_BITS_LARGE) {
 		if (pw_active_table())
-			return pw_walk(&pw_v4_1, daddr, PW_V4_L1_BITS_LARGE, 32, id);
-		return pw_walk(&pw_v4_0, daddr, PW_V4_L1_BITS_LARGE, 32, id);
+			return pw_walk(&pw_v4_1, daddr, PW_V4_L1_BITS_LARGE, 32, ref);
+		return pw_walk(&pw_v4_0, daddr, PW_V4_L1_BITS_LARGE, 32, ref);
 	}
 	if (pw_active_table())
-		return pw_walk(&pw_v4_1, daddr, PW_L1_BITS, 32, id);
-	return pw_walk(&pw_v4_0, daddr, PW_L1_BITS, 32, id);
+		return pw_walk(&pw_v4_1, daddr, PW_L1_BITS, 32, ref);
+	return pw_walk(&pw_v4_0, daddr, PW_L1_BITS, 32, ref);
 }
 
 /**
- * pw_lookup_v6() - id of the most specific IPv6 prefix holding @daddr.
- * Returns 0 and sets @id on a match, -1 when no prefix holds the address.
+ * pw_lookup_v6() - reference (PW_REF) of the most specific IPv6 prefix holding @daddr.
+ * Returns 0 and sets @ref on a match, -1 when no prefix holds the address.
  */
-static __always_inline int pw_lookup_v6(const void *daddr, __u32 *id)
+static __always_inline int pw_lookup_v6(const void *daddr, __u32 *ref)
 {
 	if (pw_active_table())
-		return pw_walk(&pw_v6_1, daddr, PW_V6_L1_BITS, 128, id);
-	return pw_walk(&pw_v6_0, daddr, PW_V6_L1_BITS, 128, id);
+		return pw_walk(&pw_v6_1, daddr, PW_V6_L1_BITS, 128, ref);
+	return pw_walk(&pw_v6_0, daddr, PW_V6_L1_BITS, 128, ref);
 }
 
 #endif /* PW_LOOKUP_H */

@@ -32,7 +32,6 @@
 #define PW_MAP_V4_1 "pw_v4_1"
 #define PW_MAP_V6_0 "pw_v6_0"
 #define PW_MAP_V6_1 "pw_v6_1"
-#define PW_MAP_SLOTS "pw_slots"
 #define PW_MAP_ANATOMY "pw_anatomy"
 #define PW_MAP_SAMPLES "pw_samples"
 #define PW_MAP_SAMPLE_HEAD "pw_sample_head"
@@ -79,11 +78,12 @@ enum pw_proto {
 };
 
 /*
- * Anatomy slots. Userspace gives every prefix id the slot of the set of groups its packets
- * count for (pw_slots, one u32 per id, not per CPU); pw_anatomy holds, per CPU, a
- * pw_counter per (slot, class) at slot * PW_PROTOS + class. Slot 0 is for ids no group
- * reads. So the per-CPU cost is PW_MAX_SLOTS * PW_PROTOS * 16 bytes (72 KiB) whatever the
- * number of prefixes; a prefix costs 4 bytes in pw_slots.
+ * Anatomy slots. Userspace gives every prefix the slot of the set of groups its packets
+ * count for, and writes it into the prefix's table entry beside its counter id (PW_REF),
+ * so the lookup that finds the id finds the slot too; pw_anatomy holds, per CPU, a
+ * pw_counter per (slot, class) at slot * PW_PROTOS + class. Slot 0 is for prefixes no
+ * group reads. So the per-CPU cost is PW_MAX_SLOTS * PW_PROTOS * 16 bytes (72 KiB)
+ * whatever the number of prefixes, and a prefix costs nothing more.
  */
 #define PW_MAX_SLOTS 512
 
@@ -128,8 +128,8 @@ struct pw_frag_key {
  * one read fewer than 16 bits for every prefix longer than /20). Every level under it is one unit,
  * indexed by the address's next PW_STRIDE bits. An entry is PW_ENTRY_NONE (no prefix
  * holds the addresses under it), PW_ENTRY_NEXT | u (look further, in unit u), or a
- * prefix's counter id + 1: the most specific prefix holding every address under the entry
- * (a prefix is expanded to the level it ends in, longest prefixes last). A lookup reads
+ * prefix's reference + 1 (PW_REF: its counter id and anatomy slot): the most specific
+ * prefix holding every address under the entry (a prefix is expanded to the level it ends in, longest prefixes last). A lookup reads
  * one entry per level and stops at the first that is not PW_ENTRY_NEXT: for IPv4 1 to 5
  * (3 for a /24; with DIR-24 1 to 3), for IPv6 1 to 28 (4 for a /32, 8 for a /48).
  */
@@ -143,6 +143,18 @@ struct pw_frag_key {
 #define PW_ENTRY_NONE 0U
 #define PW_ENTRY_NEXT 0x80000000U
 
+/*
+ * What a table holds for a prefix, less one, and what a lookup returns: a reference of
+ * its counter id (the low PW_REF_ID_BITS bits) and its anatomy slot (the bits above,
+ * under PW_ENTRY_NEXT). Every id is below PW_MAX_IDS and every slot below PW_MAX_SLOTS,
+ * so the id + 1 of an entry never carries into the slot.
+ */
+#define PW_REF_ID_BITS 21
+#define PW_REF_ID_MASK ((1U << PW_REF_ID_BITS) - 1)
+#define PW_REF(id, slot) ((__u32)(id) | (__u32)(slot) << PW_REF_ID_BITS)
+#define PW_REF_ID(ref) ((ref) & PW_REF_ID_MASK)
+#define PW_REF_SLOT(ref) ((ref) >> PW_REF_ID_BITS)
+
 /* A unit of a prefix table: one level of one trie node. */
 struct pw_unit {
 	__u32 e[PW_UNIT_ENTRIES];
@@ -152,5 +164,7 @@ _Static_assert(sizeof(struct pw_counter) == 16, "pw_counter layout");
 _Static_assert(sizeof(struct pw_unit) == 64, "pw_unit layout");
 _Static_assert(sizeof(struct pw_sample) == 32, "pw_sample layout");
 _Static_assert(sizeof(struct pw_frag_key) == 36, "pw_frag_key layout");
+_Static_assert(PW_MAX_IDS < PW_REF_ID_MASK, "an id + 1 fits below the slot");
+_Static_assert(((PW_MAX_SLOTS - 1ULL) << PW_REF_ID_BITS) < PW_ENTRY_NEXT, "a slot fits under NEXT");
 
 #endif /* PREFIXWATCH_H */

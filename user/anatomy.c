@@ -65,7 +65,7 @@ const char *pw_reflector_service(uint16_t port)
 /* ---- the BPF maps as a source ---- */
 
 struct bpf_src {
-	int fd_anat, fd_slots, fd_samples, fd_head;
+	int fd_anat, fd_samples, fd_head;
 	int ncpus;
 	uint32_t *last_seq;	      /* per CPU: the highest sequence number read */
 	uint64_t *heads, *last_heads; /* per CPU: pw_sample_head (values are 8-byte slots) */
@@ -105,24 +105,6 @@ static int bpf_read_classes(void *ctx, uint32_t n_slots, struct pw_counter *out)
 			break;
 	}
 	return 0;
-}
-
-static int bpf_set_slots(void *ctx, const uint32_t *slots, uint32_t n)
-{
-	struct bpf_src *s = ctx;
-	uint32_t *keys = malloc((size_t)n * sizeof(*keys) + 1);
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t count = n;
-	int err = 0;
-
-	if (!keys)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		keys[i] = i;
-	if (n && bpf_map_update_batch(s->fd_slots, keys, slots, &count, &opts))
-		err = -errno;
-	free(keys);
-	return err;
 }
 
 static int bpf_read_samples(void *ctx, struct pw_sample *out, size_t cap, size_t *n)
@@ -173,11 +155,9 @@ int pw_anat_bpf_source(struct pw_bpf *b, struct pw_anat_source *src)
 		return -ENOMEM;
 	s->ncpus = libbpf_num_possible_cpus();
 	s->fd_anat = bpf_object__find_map_fd_by_name(obj, PW_MAP_ANATOMY);
-	s->fd_slots = bpf_object__find_map_fd_by_name(obj, PW_MAP_SLOTS);
 	s->fd_samples = bpf_object__find_map_fd_by_name(obj, PW_MAP_SAMPLES);
 	s->fd_head = bpf_object__find_map_fd_by_name(obj, PW_MAP_SAMPLE_HEAD);
-	if (s->ncpus <= 0 || s->fd_anat < 0 || s->fd_slots < 0 || s->fd_samples < 0 ||
-	    s->fd_head < 0) {
+	if (s->ncpus <= 0 || s->fd_anat < 0 || s->fd_samples < 0 || s->fd_head < 0) {
 		free(s);
 		return -ENOENT;
 	}
@@ -189,7 +169,6 @@ int pw_anat_bpf_source(struct pw_bpf *b, struct pw_anat_source *src)
 	s->svals = calloc((size_t)PW_SAMPLE_RING * (size_t)s->ncpus, sizeof(*s->svals));
 	*src = (struct pw_anat_source){.ctx = s,
 				       .read_classes = bpf_read_classes,
-				       .set_slots = bpf_set_slots,
 				       .read_samples = bpf_read_samples};
 	if (!s->last_seq || !s->heads || !s->last_heads || !s->keys || !s->vals || !s->svals) {
 		pw_anat_bpf_free(src);
@@ -303,114 +282,52 @@ static int settle(struct pw_anatomy *a)
 	return 0;
 }
 
-struct set_entry {
-	uint64_t hash;
-	uint32_t off, len; /* in the list of group lists */
-	uint32_t slot;
-};
-
-static uint64_t hash_list(const uint32_t *l, uint32_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ l[i]) * 1099511628211ULL;
-	return h;
-}
-
 int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 {
-	uint32_t *cnt = NULL, *start = NULL, *lists = NULL, *slots = NULL, *slot_off = NULL,
-		 *slot_grp = NULL;
-	struct set_entry *sets = NULL;
+	const struct pw_classes *cl = &pl->cl;
+	uint32_t *slot_off = NULL, *slot_grp = NULL, *rep = NULL;
 	struct pw_anat_group *g = NULL;
-	size_t total = 0, set_cap = 2 * PW_MAX_SLOTS;
-	uint32_t n_ids = pl->id_hi, n_slots = 1, overflow = 0;
+	uint32_t n_slots = cl->n_slots ? cl->n_slots : 1, off = 0;
+	size_t total = 0;
 	int err = -ENOMEM;
 
 	/* What came in under the old slots goes to the old groups first. */
 	settle(a);
-	cnt = calloc(pl->n + 1, sizeof(*cnt));
-	start = calloc(pl->n + 1, sizeof(*start));
-	slots = calloc((size_t)n_ids + 1, sizeof(*slots));
-	sets = calloc(set_cap, sizeof(*sets));
 	g = calloc(pl->n_groups + 1, sizeof(*g));
-	if (!cnt || !start || !slots || !sets || !g)
+	rep = calloc(n_slots, sizeof(*rep));
+	if (!g || !rep)
 		goto out;
-	/* The groups of each prefix (sorted order): those with an outer range over it. */
-	for (size_t gi = 0; gi < pl->n_groups; gi++)
-		for (size_t k = 0; k < pl->g[gi].n_outer; k++)
-			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end;
-			     i++)
-				cnt[i]++, total++;
-	lists = calloc(total + 1, sizeof(*lists));
+	/*
+	 * The poller gave each set of groups its slot (poller.c, build_view) and wrote it into
+	 * the tables; a slot's groups are those of any class in it (rep: one of them, + 1).
+	 */
+	for (size_t c = 0; c < cl->n; c++) {
+		uint32_t s = cl->c[c].slot;
+
+		if (s && s < n_slots && !rep[s]) {
+			rep[s] = (uint32_t)c + 1;
+			total += cl->c[c].n_set;
+		}
+	}
 	slot_grp = calloc(total + 1, sizeof(*slot_grp));
 	slot_off = calloc(PW_MAX_SLOTS + 1, sizeof(*slot_off));
-	if (!lists || !slot_grp || !slot_off)
+	if (!slot_grp || !slot_off)
 		goto out;
-	for (size_t i = 1; i <= pl->n; i++)
-		start[i] = start[i - 1] + cnt[i - 1];
-	memset(cnt, 0, (pl->n + 1) * sizeof(*cnt));
-	for (size_t gi = 0; gi < pl->n_groups; gi++)
-		for (size_t k = 0; k < pl->g[gi].n_outer; k++)
-			for (uint32_t i = pl->g[gi].outer[k]; i < pl->p[pl->g[gi].outer[k]].end;
-			     i++)
-				lists[start[i] + cnt[i]++] = (uint32_t)gi;
-	/* Distinct group sets get distinct slots (open addressing on the set's hash). */
-	for (size_t i = 0; i < pl->n; i++) {
-		const uint32_t *l = &lists[start[i]];
-		uint64_t h = hash_list(l, cnt[i]);
-		size_t pos = h % set_cap;
-		uint32_t slot = 0;
+	for (uint32_t s = 1; s < n_slots; s++) {
+		slot_off[s] = off;
+		if (rep[s]) {
+			const struct pw_pclass *c = &cl->c[rep[s] - 1];
 
-		if (!cnt[i])
-			continue;
-		for (;; pos = (pos + 1) % set_cap) {
-			struct set_entry *e = &sets[pos];
-
-			if (!e->len) {
-				if (n_slots >= PW_MAX_SLOTS) {
-					overflow++;
-					break;
-				}
-				*e = (struct set_entry){h, start[i], cnt[i], n_slots};
-				slot = n_slots++;
-				break;
-			}
-			if (e->hash == h && e->len == cnt[i] &&
-			    !memcmp(&lists[e->off], l, cnt[i] * sizeof(*l))) {
-				slot = e->slot;
-				break;
-			}
+			memcpy(&slot_grp[off], &cl->pool[c->set], c->n_set * sizeof(*slot_grp));
+			off += c->n_set;
 		}
-		if (pl->p[i].id < n_ids)
-			slots[pl->p[i].id] = slot;
 	}
-	/* The group lists of the slots, in slot order. */
-	{
-		uint32_t off = 0, *set_of = calloc(PW_MAX_SLOTS, sizeof(*set_of));
-
-		if (!set_of)
-			goto out;
-		for (size_t k = 0; k < set_cap; k++)
-			if (sets[k].len)
-				set_of[sets[k].slot] = (uint32_t)k;
-		for (uint32_t s = 1; s < n_slots; s++) {
-			const struct set_entry *e = &sets[set_of[s]];
-
-			slot_off[s] = off;
-			memcpy(&slot_grp[off], &lists[e->off], e->len * sizeof(*slot_grp));
-			off += e->len;
-		}
-		for (uint32_t s = n_slots; s <= PW_MAX_SLOTS; s++)
-			slot_off[s] = off;
-		free(set_of);
-	}
-	if (overflow)
-		pw_warn("flood anatomy: more than %d distinct sets of overlapping groups; %u "
-			"prefixes "
-			"are left out of the class counts",
-			PW_MAX_SLOTS - 1, overflow);
+	for (uint32_t s = n_slots; s <= PW_MAX_SLOTS; s++)
+		slot_off[s] = off;
+	if (cl->n_unslotted)
+		pw_warn("flood anatomy: more than %d distinct sets of overlapping groups; %zu "
+			"prefixes are left out of the class counts",
+			PW_MAX_SLOTS - 1, cl->n_unslotted);
 	/* Groups that stay (by name) keep their totals and detectors. */
 	for (size_t gi = 0; gi < pl->n_groups; gi++) {
 		snprintf(g[gi].name, sizeof(g[gi].name), "%s", pl->g[gi].cfg->name);
@@ -437,11 +354,6 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 								 : 0;
 		}
 	}
-	if (a->src.set_slots) {
-		err = a->src.set_slots(a->src.ctx, slots, n_ids);
-		if (err)
-			goto out;
-	}
 	free(a->g);
 	free(a->slot_off);
 	free(a->slot_grp);
@@ -450,24 +362,21 @@ int pw_anatomy_sync(struct pw_anatomy *a, const struct pw_poller *pl)
 	a->slot_off = slot_off;
 	a->slot_grp = slot_grp;
 	a->n_slots = n_slots;
-	a->overflow_ids = overflow;
+	a->overflow_ids = (uint32_t)cl->n_unslotted;
 	g = NULL;
 	slot_off = slot_grp = NULL;
 	/*
 	 * The raw counts stay: what a slot counts from here on goes to its new groups. The
-	 * packets that arrive while the slots are rewritten may go to either side; none is
-	 * lost. The first time, what the maps hold already (a pinned map taken over) is the
-	 * starting point.
+	 * packets counted between the flip to the new tables (which carry the new slots) and
+	 * the settle above went to the old groups of their slot: the few milliseconds of a
+	 * reload; none is lost. The first time, what the maps hold already (a pinned map
+	 * taken over) is the starting point.
 	 */
 	if (!a->have_raw)
 		settle(a);
 	err = 0;
 out:
-	free(cnt);
-	free(start);
-	free(lists);
-	free(slots);
-	free(sets);
+	free(rep);
 	free(g);
 	free(slot_off);
 	free(slot_grp);

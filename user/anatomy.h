@@ -34,13 +34,14 @@ int pw_proto_index(const char *name);
 /* Service of a well-known UDP reflector (amplifier) source port, or NULL. */
 const char *pw_reflector_service(uint16_t port);
 
-/* Where the anatomy reads and writes the datapath: the BPF maps, or a fake in tests. */
+/*
+ * Where the anatomy reads the datapath: the BPF maps, or a fake in tests. (The slots are
+ * the poller's to write, in the prefix tables.)
+ */
 struct pw_anat_source {
 	void *ctx;
 	/* Per-CPU sums of the class counters of slots 0..@n_slots-1 (n_slots * PW_PROTOS). */
 	int (*read_classes)(void *ctx, uint32_t n_slots, struct pw_counter *out);
-	/* Give ids 0..@n-1 the slots @slots. */
-	int (*set_slots)(void *ctx, const uint32_t *slots, uint32_t n);
 	/* Append the samples written since the last call (at most @cap) to @out; count in @n. */
 	int (*read_samples)(void *ctx, struct pw_sample *out, size_t cap, size_t *n);
 };
@@ -70,7 +71,7 @@ struct pw_anatomy {
 	uint32_t *slot_grp;
 	struct pw_counter *raw; /* last read, per slot * PW_PROTOS */
 	bool have_raw;
-	uint32_t overflow_ids; /* ids left in slot 0 because the slots ran out */
+	uint32_t overflow_ids; /* prefixes left in slot 0 because the slots ran out */
 	struct pw_sample *smp; /* the samples of the last interval */
 	size_t n_smp, cap_smp;
 	uint64_t samples_total;

@@ -313,7 +313,6 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_0, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_v6_1, b->units[PW_V6]);
 	bpf_map__set_max_entries(b->skel->maps.pw_counters, b->max_ids);
-	bpf_map__set_max_entries(b->skel->maps.pw_slots, b->max_ids); /* anatomy.c: per id */
 	*out = b;
 	return 0;
 
@@ -479,9 +478,9 @@ static unsigned int nibble(const uint8_t *a, unsigned int off)
 }
 
 /*
- * fill_table() - write the trie of @n prefixes, taken in the order of @order (every prefix
- * after the shorter ones it is inside), into the table of @w; set @used to the units it
- * takes.
+ * fill_table() - write the trie of @n prefixes with their PW_REF @refs, taken in the order
+ * of @order (every prefix after the shorter ones it is inside), into the table of @w; set
+ * @used to the units it takes.
  *
  * Controlled prefix expansion: a prefix is written into every entry of the level it ends
  * in that it covers. Taken after them, a prefix overwrites the shorter ones it is inside,
@@ -489,7 +488,7 @@ static unsigned int nibble(const uint8_t *a, unsigned int off)
  * holding the most specific prefix over it. Only the first level is cleared: every
  * other unit is written whole when taken. Returns 0, -ENOSPC or -errno of mmap.
  */
-static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const uint32_t *ids,
+static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const uint32_t *refs,
 		      const uint32_t *order, size_t n, uint32_t *used)
 {
 	const uint32_t l1_units = (1U << w->l1_bits) / PW_UNIT_ENTRIES;
@@ -502,7 +501,7 @@ static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const
 	memset(w->t, 0, l1_units * sizeof(*w->t));
 	for (size_t k = 0; k < n; k++) {
 		const struct pw_prefix *p = &pfx[order[k]];
-		const uint32_t leaf = ids[order[k]] + 1;
+		const uint32_t leaf = refs[order[k]] + 1; /* an id + 1 never carries */
 		/* The first l1_bits (16, 20 or 24) bits of the address. */
 		const uint32_t top = ((uint32_t)p->addr[0] << 16 | (uint32_t)p->addr[1] << 8 |
 				      p->addr[2]) >> (24 - w->l1_bits);
@@ -602,7 +601,7 @@ static int sort_prefixes(const struct pw_prefix *pfx, uint32_t *idx, size_t n,
 	return 0;
 }
 
-int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *ids,
+int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *refs,
 			size_t n)
 {
 	struct prefixwatch *s = b->skel;
@@ -614,7 +613,7 @@ int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uin
 	for (size_t i = 0; i < n; i++) {
 		int f = pfx[i].family == AF_INET ? PW_V4 : PW_V6;
 
-		if (ids[i] >= pw_bpf_max_ids(b))
+		if (PW_REF_ID(refs[i]) >= pw_bpf_max_ids(b) || PW_REF_SLOT(refs[i]) >= PW_MAX_SLOTS)
 			return -ERANGE;
 		if (pfx[i].len > (f == PW_V4 ? 32 : 128))
 			return -EINVAL;
@@ -654,7 +653,7 @@ int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uin
 					  .l1_bits = b->l1_bits[f],
 					  .units = b->units[f] };
 
-		err = fill_table(&w, pfx, ids, order + (f == PW_V4 ? 0 : nf[PW_V4]), nf[f],
+		err = fill_table(&w, pfx, refs, order + (f == PW_V4 ? 0 : nf[PW_V4]), nf[f],
 				 &used[f]);
 		if (w.t)
 			munmap(w.t, (size_t)w.mapped * sizeof(struct pw_unit));

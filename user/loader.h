@@ -80,16 +80,17 @@ uint32_t pw_bpf_max_v4(const struct pw_bpf *b);
 uint32_t pw_bpf_max_v6(const struct pw_bpf *b);
 
 /**
- * pw_bpf_set_prefixes() - make @n prefixes, with their counter ids, the live set.
+ * pw_bpf_set_prefixes() - make @n prefixes, with their references @refs (PW_REF: counter
+ * id and anatomy slot), the live set.
  *
  * Fills the idle table of each family, then flips pw_active with a single map update: a
  * packet sees either the old set or the new, never a part of either. On return no packet
  * is still being matched against the old set. Counters are not touched, so an id that
  * stays keeps counting. Returns 0 or -errno (-E2BIG: too many prefixes of a family for the
  * maps, -ENOSPC: the prefixes need more table units than the maps have, -ERANGE: an id
- * beyond the counter array).
+ * beyond the counter array, or a slot from PW_MAX_SLOTS on).
  */
-int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *ids,
+int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *refs,
 			size_t n);
 
 /* Bits of the first level of the IPv4 tables: 16, or 24 from PW_V4_L1_LARGE_MIN prefixes. */

@@ -404,15 +404,20 @@ static int build_classes(const struct pw_config *cfg, struct pw_pentry *p, size_
 
 			hc.slot[s] = (uint32_t)i + 1; /* the class's first prefix */
 			p[i].cls = (uint32_t)cl->n;
+			/* A set's anatomy slot is its number: set 0, no group, is slot 0. */
 			cl->c[cl->n++] = (struct pw_pclass){ .id = UINT32_MAX,
 							    .rd = rdp[i] >= 0 ? (int32_t)rpos[rdp[i]]
 									      : -1,
 							    .set = st.off,
-							    .n_set = st.n };
+							    .n_set = st.n,
+							    .slot = sid[i] < PW_MAX_SLOTS ? sid[i] : 0 };
 		} else {
 			p[i].cls = p[hc.slot[s] - 1].cls;
 		}
+		if (sid[i] >= PW_MAX_SLOTS)
+			cl->n_unslotted++;
 	}
+	cl->n_slots = n_sets < PW_MAX_SLOTS ? (uint32_t)n_sets : PW_MAX_SLOTS;
 	/* Per group, its classes. */
 	for (size_t c = 0; c < cl->n; c++)
 		for (uint32_t k = 0; k < cl->c[c].n_set; k++)
@@ -724,14 +729,15 @@ static int assign_ids(struct pw_poller *pl, struct reload *r)
  * Make the @n entries at @p live, leaving out those whose class has @skip set (@skip may
  * be NULL).
  */
-static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n, const bool *skip)
+static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n,
+		     const struct pw_classes *cl, const bool *skip)
 {
 	struct pw_prefix *pfx = malloc((n + 1) * sizeof(*pfx));
-	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+	uint32_t *refs = malloc((n + 1) * sizeof(*refs));
 	size_t k = 0;
 	int err;
 
-	if (!pfx || !ids) {
+	if (!pfx || !refs) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -739,12 +745,12 @@ static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n, 
 		if (skip && skip[p[i].cls])
 			continue;
 		pfx[k] = p[i].pfx;
-		ids[k++] = p[i].id;
+		refs[k++] = PW_REF(p[i].id, cl->c[p[i].cls].slot);
 	}
-	err = pl->src.set_prefixes(pl->src.ctx, pfx, ids, k);
+	err = pl->src.set_prefixes(pl->src.ctx, pfx, refs, k);
 out:
 	free(pfx);
-	free(ids);
+	free(refs);
 	return err;
 }
 
@@ -768,7 +774,7 @@ static int write_tables(struct pw_poller *pl, struct reload *r)
 		return err;
 	memcpy(r->before, pl->raw, pl->id_hi * sizeof(*r->before));
 	if (r->n_reused) {
-		err = write_set(pl, r->np, r->nn, r->reuses);
+		err = write_set(pl, r->np, r->nn, &r->ncl, r->reuses);
 		if (!err)
 			err = read_raw(pl);
 		if (err)
@@ -777,7 +783,7 @@ static int write_tables(struct pw_poller *pl, struct reload *r)
 			if (r->reuses[c])
 				r->before[r->ncl.c[c].id] = pl->raw[r->ncl.c[c].id];
 	}
-	err = write_set(pl, r->np, r->nn, NULL);
+	err = write_set(pl, r->np, r->nn, &r->ncl, NULL);
 	if (err)
 		goto restore;
 	/* Packets that reached a class that goes, up to the flip, are in this reading. */
@@ -788,7 +794,7 @@ static int write_tables(struct pw_poller *pl, struct reload *r)
 restore:
 	/* Best effort: the old set is live unless the first write failed, or this one does. */
 	if (r->n_reused && pl->have_cfg)
-		write_set(pl, pl->p, pl->n, NULL);
+		write_set(pl, pl->p, pl->n, &pl->cl, NULL);
 	return err;
 }
 

@@ -31,7 +31,8 @@ struct pw_source {
 	void *ctx;
 	uint32_t max_ids;
 	int (*read_counters)(void *ctx, uint32_t n, struct pw_counter *out);
-	int (*set_prefixes)(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids,
+	/* @refs: each prefix's PW_REF, its counter id and anatomy slot */
+	int (*set_prefixes)(void *ctx, const struct pw_prefix *pfx, const uint32_t *refs,
 			    size_t n);
 	/* Monotonic seconds, to time a reload's flip; NULL: the @now given to the apply. */
 	double (*clock)(void *ctx);
@@ -60,6 +61,7 @@ struct pw_pclass {
 	uint32_t id;	   /* kernel counter id */
 	int32_t rd;	   /* index in the read list of its nearest read prefix, or -1 */
 	uint32_t set, n_set; /* its groups: indices, sorted, at pw_classes.pool[set] */
+	uint32_t slot;	     /* anatomy slot of its set of groups: 0 for none (prefixwatch.h) */
 };
 
 struct pw_classes {
@@ -69,6 +71,8 @@ struct pw_classes {
 	uint32_t *rd;	  /* sorted-order indices of the read prefixes */
 	uint32_t *rd_end; /* per read prefix: one past its last read more specific, in rd */
 	size_t n_rd;
+	uint32_t n_slots;	/* anatomy slots in use, slot 0 included */
+	size_t n_unslotted;	/* prefixes in a group but left without a slot (too many sets) */
 };
 
 struct pw_gview {

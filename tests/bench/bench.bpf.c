@@ -104,7 +104,7 @@ __u32 n_dests;
 /* The frame size counted by the spread loops (their frames are not real). */
 #define SPREAD_BYTES 64
 
-static __always_inline int ref_lookup_v4(const void *daddr, __u32 *id)
+static __always_inline int ref_lookup_v4(const void *daddr, __u32 *ref)
 {
 	struct lpm_key_v4 key = {.prefixlen = 32};
 	__u32 *v;
@@ -113,11 +113,11 @@ static __always_inline int ref_lookup_v4(const void *daddr, __u32 *id)
 	v = bpf_map_lookup_elem(&ref_v4, &key);
 	if (!v)
 		return -1;
-	*id = *v;
+	*ref = *v; /* an id: slot 0 */
 	return 0;
 }
 
-static __always_inline int ref_lookup_v6(const void *daddr, __u32 *id)
+static __always_inline int ref_lookup_v6(const void *daddr, __u32 *ref)
 {
 	struct lpm_key_v6 key = {.prefixlen = 128};
 	__u32 *v;
@@ -126,7 +126,7 @@ static __always_inline int ref_lookup_v6(const void *daddr, __u32 *id)
 	v = bpf_map_lookup_elem(&ref_v6, &key);
 	if (!v)
 		return -1;
-	*id = *v;
+	*ref = *v; /* an id: slot 0 */
 	return 0;
 }
 

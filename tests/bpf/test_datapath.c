@@ -70,23 +70,16 @@ struct snapshot {
 static void set_prefixes(const char *const *texts, size_t n)
 {
 	struct pw_prefix p[N_IDS];
-	uint32_t ids[N_IDS];
+	uint32_t refs[N_IDS];
 	char err[256];
 
 	assert_true(n <= N_IDS);
 	for (size_t i = 0; i < n; i++) {
 		if (pw_prefix_parse(texts[i], &p[i], err, sizeof(err)))
 			fail_msg("%s: %s", texts[i], err);
-		ids[i] = (uint32_t)i;
+		refs[i] = PW_REF(i, SLOT_OF(i));
 	}
-	assert_int_equal(pw_bpf_set_prefixes(bpf, p, ids, n), 0);
-	{
-		uint32_t slots[N_IDS];
-
-		for (uint32_t i = 0; i < N_IDS; i++)
-			slots[i] = SLOT_OF(i);
-		assert_int_equal(anat.set_slots(anat.ctx, slots, N_IDS), 0);
-	}
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, refs, n), 0);
 }
 
 static void snap(struct snapshot *s)
@@ -854,6 +847,60 @@ static void test_iface_counter(void **state)
 	assert_int_equal(after.bytes - before.bytes, 60);
 }
 
+/*
+ * A table entry holds the prefix's counter id and anatomy slot side by side (PW_REF): the
+ * highest id and the highest slot are counted apart, each where it belongs, in both
+ * families; an id or slot beyond the maps is refused.
+ */
+static void test_ref_limits(void **state)
+{
+	const uint32_t max_ids = pw_bpf_max_ids(bpf), top = PW_MAX_SLOTS - 1;
+	struct pw_counter *ids = calloc(max_ids, sizeof(*ids));
+	static struct pw_counter cls[2][PW_MAX_SLOTS * PW_PROTOS];
+	struct pw_prefix p[2];
+	uint32_t refs[2] = { PW_REF(max_ids - 1, top), PW_REF(max_ids - 2, top - 1) };
+	char err[256];
+	static struct frame f;
+
+	(void)state;
+	assert_non_null(ids);
+	assert_int_equal(pw_prefix_parse("192.0.2.0/24", &p[0], err, sizeof(err)), 0);
+	assert_int_equal(pw_prefix_parse("2001:db8:7::/48", &p[1], err, sizeof(err)), 0);
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, refs, 2), 0);
+	for (int fam = 0; fam < 2; fam++) {
+		const uint32_t id = max_ids - 1 - (uint32_t)fam, slot = top - (uint32_t)fam;
+		struct pw_counter before;
+
+		assert_int_equal(pw_bpf_read_counters(bpf, max_ids, ids), 0);
+		before = ids[id];
+		assert_int_equal(anat.read_classes(anat.ctx, PW_MAX_SLOTS, cls[0]), 0);
+		frame_eth(&f, fam ? ETH_P_IPV6 : ETH_P_IP);
+		if (fam)
+			frame_ipv6_nh(&f, "2001:db8::5", "2001:db8:7::1", IPPROTO_UDP);
+		else
+			frame_ipv4_proto(&f, "198.51.100.5", "192.0.2.1", IPPROTO_UDP, 0, 1);
+		frame_udp(&f, 53);
+		assert_int_equal(run_frame(f.data, f.len, 0), XDP_PASS);
+		assert_int_equal(pw_bpf_read_counters(bpf, max_ids, ids), 0);
+		assert_int_equal(ids[id].packets - before.packets, 1);
+		assert_int_equal(ids[id].bytes - before.bytes, f.len);
+		assert_int_equal(anat.read_classes(anat.ctx, PW_MAX_SLOTS, cls[1]), 0);
+		for (uint32_t k = 0; k < PW_MAX_SLOTS * PW_PROTOS; k++) {
+			int want = k == slot * PW_PROTOS + PW_PROTO_UDP;
+
+			if (cls[1][k].packets - cls[0][k].packets != (uint64_t)want)
+				fail_msg("family %d: slot %u class %s moved by %llu packets", fam,
+					 k / PW_PROTOS, pw_proto_name(k % PW_PROTOS),
+					 (unsigned long long)(cls[1][k].packets - cls[0][k].packets));
+		}
+	}
+	refs[0] = PW_REF(max_ids, 1);
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, refs, 2), -ERANGE);
+	refs[0] = PW_REF(0, PW_MAX_SLOTS);
+	assert_int_equal(pw_bpf_set_prefixes(bpf, p, refs, 2), -ERANGE);
+	free(ids);
+}
+
 /* Pinned maps dump with named fields through bpftool. */
 static void test_bpftool_dump(void **state)
 {
@@ -922,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_swap_keeps_counters),
 		cmocka_unit_test(test_iface_counter),
 		cmocka_unit_test(test_bpftool_dump),
+		cmocka_unit_test(test_ref_limits),
 		cmocka_unit_test(test_class_table),
 		cmocka_unit_test(test_class_ipv4_options),
 		cmocka_unit_test(test_class_ipv6_ext),

@@ -2,8 +2,8 @@
 /*
  * fake_source.h - a fake kernel for the unit tests of the poller, exporter and watch.
  *
- * It stands in for the BPF maps: an array of counters indexed by id, and the prefix -> id
- * table the poller last wrote. deliver() counts packets the way the XDP program does, once,
+ * It stands in for the BPF maps: an array of counters indexed by id, and the prefix -> (id,
+ * anatomy slot) table the poller last wrote. deliver() counts packets the way the XDP program does, once,
  * at the most specific prefix of that table. Include it after <cmocka.h>.
  */
 #ifndef PW_TEST_FAKE_SOURCE_H
@@ -23,7 +23,8 @@
 struct fake {
 	struct pw_counter c[FAKE_IDS];	/* the counter map, by id */
 	struct pw_prefix pfx[FAKE_IDS]; /* the live prefix table */
-	uint32_t ids[FAKE_IDS];
+	uint32_t ids[FAKE_IDS];	  /* each prefix's counter id */
+	uint32_t slots[FAKE_IDS]; /* and anatomy slot */
 	size_t n;
 	int sets;
 	int fail_set, fail_read; /* -errno to return, or 0 */
@@ -51,7 +52,7 @@ static inline int fake_read(void *ctx, uint32_t n, struct pw_counter *out)
 	return 0;
 }
 
-static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *refs, size_t n)
 {
 	struct fake *f = ctx;
 
@@ -65,9 +66,11 @@ static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_
 	assert_true(n <= FAKE_IDS);
 	for (size_t i = 0; i < n; i++) {
 		/* Prefixes of one class share an id (poller.h). */
-		assert_true(ids[i] < FAKE_IDS);
+		assert_true(PW_REF_ID(refs[i]) < FAKE_IDS);
+		assert_true(PW_REF_SLOT(refs[i]) < PW_MAX_SLOTS);
 		f->pfx[i] = pfx[i];
-		f->ids[i] = ids[i];
+		f->ids[i] = PW_REF_ID(refs[i]);
+		f->slots[i] = PW_REF_SLOT(refs[i]);
 	}
 	f->n = n;
 	f->sets++;

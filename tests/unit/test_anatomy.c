@@ -4,7 +4,7 @@
  * totals (exact, monotonic across reloads), vectors, targets, class floods and their events,
  * the exported counters, the reflector table. The kernel is faked: fake_source.h for the
  * prefix counters, and here its class counters and samples, counted the way bpf/count.h
- * does (at the slot userspace gave the id, in the packet's class).
+ * does (at the slot the poller wrote beside the id in the tables, in the packet's class).
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -22,7 +22,6 @@
 
 struct fake_anat {
 	struct fake *f;
-	uint32_t slots[FAKE_IDS];
 	struct pw_counter c[PW_MAX_SLOTS * PW_PROTOS];
 	struct pw_sample smp[4096];
 	size_t n_smp;
@@ -33,16 +32,6 @@ static int fa_read_classes(void *ctx, uint32_t n_slots, struct pw_counter *out)
 	struct fake_anat *fa = ctx;
 
 	memcpy(out, fa->c, (size_t)n_slots * PW_PROTOS * sizeof(*out));
-	return 0;
-}
-
-static int fa_set_slots(void *ctx, const uint32_t *slots, uint32_t n)
-{
-	struct fake_anat *fa = ctx;
-
-	assert_true(n <= FAKE_IDS);
-	memset(fa->slots, 0, sizeof(fa->slots));
-	memcpy(fa->slots, slots, n * sizeof(*slots));
 	return 0;
 }
 
@@ -77,7 +66,7 @@ static void send_cls(struct fake_anat *fa, const char *addr, unsigned int cls, u
 	if (best < 0)
 		return;
 	{
-		uint32_t slot = fa->slots[fa->f->ids[best]];
+		uint32_t slot = fa->f->slots[best];
 		struct pw_counter *c = &fa->c[slot * PW_PROTOS + cls];
 
 		c->packets += count;
@@ -155,7 +144,6 @@ static void fx_start(struct fx *x, struct pw_config *cfg)
 	struct pw_source src;
 	struct pw_anat_source as = {.ctx = &x->fa,
 				    .read_classes = fa_read_classes,
-				    .set_slots = fa_set_slots,
 				    .read_samples = fa_read_samples};
 
 	src = fake_source(&x->f, FAKE_IDS);

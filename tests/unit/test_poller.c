@@ -1041,6 +1041,84 @@ static void test_unread_prefixes_share_an_id(void **state)
  * Overlapping groups and a prefix read on its own inside a large group: one id per class
  * (groups, nearest read prefix), every group and read prefix exact.
  */
+/* A source of many ids that keeps the references of the last write (no traffic). */
+#define WIDE_GROUPS (PW_MAX_SLOTS + 8)
+static struct pw_prefix wide_pfx[WIDE_GROUPS];
+static uint32_t wide_refs[WIDE_GROUPS];
+static size_t wide_n;
+
+static int wide_read(void *ctx, uint32_t n, struct pw_counter *out)
+{
+	(void)ctx;
+	memset(out, 0, n * sizeof(*out));
+	return 0;
+}
+
+static int wide_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *refs, size_t n)
+{
+	(void)ctx;
+	assert_true(n <= WIDE_GROUPS);
+	memcpy(wide_pfx, pfx, n * sizeof(*pfx));
+	memcpy(wide_refs, refs, n * sizeof(*refs));
+	wide_n = n;
+	return 0;
+}
+
+static void wide_group(struct pw_config *cfg, const char *name, ...)
+{
+	va_list ap;
+
+	va_start(ap, name);
+	fake_group(cfg, name, ap);
+	va_end(ap);
+}
+
+/*
+ * The anatomy slot of each set of groups goes into the tables beside the counter id
+ * (PW_REF): distinct sets get distinct slots, 1 to PW_MAX_SLOTS - 1, and the prefixes of
+ * sets beyond them slot 0 (left out of the class counts, and counted as such), while
+ * every prefix keeps its own counter id.
+ */
+static void test_anatomy_slots_in_refs(void **state)
+{
+	struct pw_source src = { .max_ids = 4 * WIDE_GROUPS, .read_counters = wide_read,
+				 .set_prefixes = wide_set };
+	struct pw_config cfg = { 0 };
+	bool seen[PW_MAX_SLOTS] = { false }, id_seen[4 * WIDE_GROUPS] = { false };
+	struct pw_poller pl;
+	size_t zero = 0;
+
+	(void)state;
+	assert_int_equal(pw_poller_init(&pl, &src), 0);
+	for (int g = 0; g < WIDE_GROUPS; g++) {
+		char name[16], pfx[32];
+
+		snprintf(name, sizeof(name), "g%d", g);
+		snprintf(pfx, sizeof(pfx), "10.%d.%d.0/24", g / 256, g % 256);
+		wide_group(&cfg, name, pfx, NULL);
+	}
+	apply_ok(&pl, &cfg, 10);
+	assert_int_equal(wide_n, WIDE_GROUPS);
+	for (size_t i = 0; i < wide_n; i++) {
+		uint32_t slot = PW_REF_SLOT(wide_refs[i]), id = PW_REF_ID(wide_refs[i]);
+
+		assert_true(id < 4 * WIDE_GROUPS);
+		assert_false(id_seen[id]);
+		id_seen[id] = true;
+		if (!slot) {
+			zero++;
+			continue;
+		}
+		assert_true(slot < PW_MAX_SLOTS);
+		assert_false(seen[slot]);
+		seen[slot] = true;
+	}
+	assert_int_equal(zero, WIDE_GROUPS - (PW_MAX_SLOTS - 1));
+	assert_int_equal(pl.cl.n_unslotted, zero);
+	assert_int_equal(pl.cl.n_slots, PW_MAX_SLOTS);
+	pw_poller_free(&pl);
+}
+
 static void test_overlapping_groups_classes(void **state)
 {
 	static const struct traffic traffic[] = {
@@ -1072,6 +1150,12 @@ static void test_overlapping_groups_classes(void **state)
 	/* {A}: 10/8; {A,B}: 10.1/16; {A,B,C} under 10.1.2/24; {B}: 192.0.2/24; {A,D} 10.7/16 */
 	assert_int_equal(f.n, 5);
 	assert_int_equal(fake_distinct_ids(&f), 5);
+	/* five sets of groups: five anatomy slots, none the empty set's 0 */
+	for (size_t i = 0; i < f.n; i++) {
+		assert_true(f.slots[i] > 0 && f.slots[i] < PW_MAX_SLOTS);
+		for (size_t j = 0; j < i; j++)
+			assert_int_not_equal(f.slots[i], f.slots[j]);
+	}
 	assert_true(entry(&pl, "10.1.2.0/24")->read);
 	assert_true(entry(&pl, "10.7.0.0/16")->read);
 	assert_false(entry(&pl, "10.1.0.0/16")->read);
@@ -1296,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_source_errors),
 		cmocka_unit_test(test_unread_prefixes_share_an_id),
 		cmocka_unit_test(test_overlapping_groups_classes),
+		cmocka_unit_test(test_anatomy_slots_in_refs),
 		cmocka_unit_test(test_export_changes_across_reloads),
 		cmocka_unit_test(test_classes_random_reloads),
 	};
