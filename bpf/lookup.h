@@ -4,8 +4,8 @@
  * to find which configured prefix a packet belongs to: its counter id and anatomy slot.
  *
  * Each family has PW_TABLES multibit tries (layout in prefixwatch.h); pw_active names the
- * live one. A lookup reads one entry per level of 4 bits under a first level of 16 bits
- * (24 for large IPv4 tables, 20 for IPv6), so the number of reads depends on the length of the
+ * live one. A lookup reads one entry per level of 4 bits under a first level of 20 bits
+ * (24 for large IPv4 tables), so the number of reads depends on the length of the
  * matching prefix, not on the number of prefixes; the BPF LPM trie's grows with the
  * table (make bench: 83 ns a lookup at 1k IPv4 prefixes, 1.9 us at 1M). A reload fills
  * the idle table and then flips pw_active with one map update, so every packet sees either
@@ -46,7 +46,7 @@ struct {
 	__uint(max_entries, 1);
 } pw_active SEC(".maps");
 
-/* First-level bits of the IPv4 tables, 16 or 24; set by userspace before load. */
+/* First-level bits of the IPv4 tables, 20 or 24; set by userspace before load. */
 const volatile __u32 pw_v4_l1_bits = PW_L1_BITS;
 
 static __always_inline __u32 pw_active_table(void)

@@ -25,15 +25,15 @@
 #define PW_BATCH 8192
 
 /*
- * Units of the levels under the first, per prefix of capacity: with 2, every set of IPv4
- * prefixes up to /24 fits wherever they lie (a /24 needs at most 2 units of its own);
- * with 3, under the /20 IPv6 first level, every IPv6 set up to /32, and tables shaped
+ * Units of the levels under the first, per prefix of capacity: with 1, under the /20 IPv4
+ * first level, every set of IPv4 prefixes up to /24 fits wherever they lie (a /24 needs
+ * at most 1 unit of its own); with 3, under the /20 IPv6 first level, every IPv6 set up to /32, and tables shaped
  * like the IPv6 Internet's, which take about 2 units a prefix at 200k prefixes. Under a /24 first level (large
  * IPv4 tables) only prefixes longer than /24 take units, 2 at most: one unit for every
  * 4 prefixes of capacity lets one prefix in 8 be longer than /24, wherever it lies (real
  * tables hold almost none). 64 bytes a unit.
  */
-#define PW_UNITS_PER_V4 2
+#define PW_UNITS_PER_V4 1
 #define PW_UNITS_PER_V6 3
 #define PW_PREFIXES_PER_UNIT_V4_LARGE 4
 /* A few more for small tables, where fewer prefixes share a path. */
@@ -86,7 +86,8 @@ static unsigned int v4_l1_for(uint32_t max_v4)
 {
 	/*
 	 * A /24 first level costs 64 MB a table whatever the prefixes; from
-	 * PW_V4_L1_LARGE_MIN prefixes on, a /16 one would take as much, in three reads.
+	 * PW_V4_L1_LARGE_MIN prefixes on (a /20 one then takes 36 MB), its one read for
+	 * every prefix up to /24, instead of two, is worth it.
 	 */
 	return max_v4 >= PW_V4_L1_LARGE_MIN ? PW_V4_L1_BITS_LARGE : PW_L1_BITS;
 }

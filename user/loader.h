@@ -24,7 +24,7 @@ struct pw_bpf_opts {
 	uint32_t max_v6;     /* capacity of the IPv6 tables; 0: PW_MAX_PREFIXES_V6 */
 	/* Units (64 bytes) of each IPv4 and IPv6 table; 0: an estimate from max_v4, max_v6. */
 	uint32_t units_v4, units_v6;
-	/* Bits of the IPv4 first level, 16 or 24; 0: 24 from PW_V4_L1_LARGE_MIN max_v4. */
+	/* Bits of the IPv4 first level, 20 or 24; 0: 24 from PW_V4_L1_LARGE_MIN max_v4. */
 	unsigned int v4_l1_bits;
 	/* Slots of pw_counters (counter ids); 0: max_v4 + max_v6, one per prefix. */
 	uint32_t max_ids;
@@ -36,7 +36,7 @@ uint32_t pw_bpf_max_units(int family);
 /**
  * pw_bpf_units() - the table units a set of prefixes of one family fills.
  * @pfx:     distinct prefixes of @family, sorted (pw_prefix_cmp)
- * @l1_bits: bits of the table's first level (IPv4: 16, or 24 for DIR-24; IPv6: 20)
+ * @l1_bits: bits of the table's first level (IPv4: 20, or 24 for DIR-24; IPv6: 20)
  *
  * The first level, then one unit per distinct path the trie's levels take: a prefix of
  * length L makes (or shares) the unit under each level boundary above L. Exact: a table
@@ -93,7 +93,7 @@ uint32_t pw_bpf_max_v6(const struct pw_bpf *b);
 int pw_bpf_set_prefixes(struct pw_bpf *b, const struct pw_prefix *pfx, const uint32_t *refs,
 			size_t n);
 
-/* Bits of the first level of the IPv4 tables: 16, or 24 from PW_V4_L1_LARGE_MIN prefixes. */
+/* Bits of the first level of the IPv4 tables: 20, or 24 from PW_V4_L1_LARGE_MIN prefixes. */
 unsigned int pw_bpf_v4_l1_bits(const struct pw_bpf *b);
 /* Units (64 bytes each) the live IPv4 and IPv6 tables use, and each table's size in units. */
 void pw_bpf_table_units(const struct pw_bpf *b, uint32_t used[2], uint32_t size[2]);

@@ -39,7 +39,7 @@
 #include "log.h"
 #include "prefix.h"
 
-/* The small tables (a /16 first level everywhere), and large IPv4 ones (a /24 first level). */
+/* The small tables (a /20 first level everywhere), and large IPv4 ones (a /24 first level). */
 #define SMALL_V4 4096
 #define LARGE_V4 PW_V4_L1_LARGE_MIN
 #define MAX_V6	 4096
@@ -498,7 +498,8 @@ static void test_refused_reload(void **state)
 	struct pw_prefix *many = calloc(max_v4 + 1, sizeof(*many));
 	struct pw_prefix keep = parse("10.0.0.0/8");
 	uint8_t x[16] = { 10, 1, 2, 3 };
-	/* /32s each in a /24 of its own need 2 units each (4 under a /16 first level). */
+	/* /32s each in a /24 of its own need 2 units each, 2 and a sixteenth under a /20 first
+	 * level: both more than a table has. */
 	uint32_t n_long = pw_bpf_v4_l1_bits(bpf) == 24 ? max_v4 / 7 : max_v4;
 
 	(void)state;
@@ -507,11 +508,6 @@ static void test_refused_reload(void **state)
 	for (uint32_t i = 0; i <= max_v4; i++) {
 		uint8_t a[4] = { (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 7 };
 
-		if (pw_bpf_v4_l1_bits(bpf) == 16) {
-			a[0] = (uint8_t)(i >> 8);
-			a[1] = (uint8_t)i;
-			a[2] = 7;
-		}
 		many[i] = mkpfx(AF_INET, a, 32);
 	}
 	/* One prefix too many. */
@@ -524,8 +520,8 @@ static void test_refused_reload(void **state)
 }
 
 /*
- * A full table fits. Small tables: max_v4 prefixes up to /24, each in its own /16 (2 units
- * each, the most any such prefix needs), and MAX_V6 /32s each in its own /16 (3 units
+ * A full table fits. Small tables: max_v4 prefixes up to /24, each in its own /16 (1 unit
+ * each under the /20 IPv4 first level, the most any such prefix needs), and MAX_V6 /32s each in its own /16 (3 units
  * each under the /20 IPv6 first level, the most any such prefix needs). Large IPv4
  * tables: max_v4 prefixes of which one in 8 is a /32 in a /24 of its own.
  */
@@ -725,7 +721,7 @@ static int setup_with(uint32_t v4)
 	if (counters_fd < 0 || !percpu || !totals_before || !totals_after)
 		return -1;
 	/* The first level these tests mean to cover. */
-	return pw_bpf_v4_l1_bits(bpf) == (v4 >= PW_V4_L1_LARGE_MIN ? 24 : 16) ? 0 : -1;
+	return pw_bpf_v4_l1_bits(bpf) == (v4 >= PW_V4_L1_LARGE_MIN ? 24 : PW_L1_BITS) ? 0 : -1;
 }
 
 static int setup_small(void **state)
@@ -1223,7 +1219,7 @@ int main(void)
 	};
 	int failed;
 
-	failed = cmocka_run_group_tests_name("bpf lookup, /16 first level", small, setup_small,
+	failed = cmocka_run_group_tests_name("bpf lookup, /20 first level", small, setup_small,
 					     teardown);
 	failed += cmocka_run_group_tests_name("bpf lookup, /24 first level for IPv4", large,
 					      setup_large, teardown);
