@@ -83,9 +83,9 @@ static __always_inline __u32 pw_nibble(const __u8 *a, unsigned int off)
 static __always_inline int pw_walk(void *table, const __u8 *a, unsigned int l1_bits,
 				   unsigned int bits, __u32 *ref)
 {
-	__u32 top = l1_bits == 24   ? (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2] :
-		    l1_bits == 20   ? (__u32)a[0] << 12 | (__u32)a[1] << 4 | a[2] >> 4 :
-				      (__u32)a[0] << 8 | a[1];
+	/* The first level has 24 bits (large IPv4 tables) or 20. */
+	__u32 top = l1_bits == 24 ? (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2] :
+				    (__u32)a[0] << 12 | (__u32)a[1] << 4 | a[2] >> 4;
 	__u32 e = pw_entry(table, top / PW_UNIT_ENTRIES, top);
 
 #pragma unroll

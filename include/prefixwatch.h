@@ -127,13 +127,13 @@ struct pw_frag_key {
  * (DIR-24: every IPv4 prefix up to /24 is then found in one read); for IPv6 PW_V6_L1_BITS
  * (4 MB). A 20-bit first level finds every prefix longer than /20 in one read fewer than
  * a 16-bit one did, and costs no more: one unit fewer a prefix of capacity pays for it.
- * Every level under it is one unit,
- * indexed by the address's next PW_STRIDE bits. An entry is PW_ENTRY_NONE (no prefix
- * holds the addresses under it), PW_ENTRY_NEXT | u (look further, in unit u), or a
- * prefix's reference + 1 (PW_REF: its counter id and anatomy slot): the most specific
- * prefix holding every address under the entry (a prefix is expanded to the level it ends in, longest prefixes last). A lookup reads
- * one entry per level and stops at the first that is not PW_ENTRY_NEXT: for IPv4 1 to 4
- * (2 for a /24; with DIR-24 1 to 3), for IPv6 1 to 28 (4 for a /32, 8 for a /48).
+ * Every level under it is one unit, indexed by the address's next PW_STRIDE bits. An
+ * entry is PW_ENTRY_NONE (no prefix holds the addresses under it), PW_ENTRY_NEXT | u (look
+ * further, in unit u), or a prefix's reference + 1 (PW_REF: its counter id and anatomy
+ * slot): the most specific prefix holding every address under the entry (a prefix is
+ * expanded to the level it ends in, longest prefixes last). A lookup reads one entry per
+ * level and stops at the first that is not PW_ENTRY_NEXT: for IPv4 1 to 4 (2 for a /24;
+ * with DIR-24 1 to 3), for IPv6 1 to 28 (4 for a /32, 8 for a /48).
  */
 #define PW_L1_BITS 20
 #define PW_V6_L1_BITS 20

@@ -27,8 +27,9 @@
 /*
  * Units of the levels under the first, per prefix of capacity: with 1, under the /20 IPv4
  * first level, every set of IPv4 prefixes up to /24 fits wherever they lie (a /24 needs
- * at most 1 unit of its own); with 3, under the /20 IPv6 first level, every IPv6 set up to /32, and tables shaped
- * like the IPv6 Internet's, which take about 2 units a prefix at 200k prefixes. Under a /24 first level (large
+ * at most 1 unit of its own; a longer prefix up to 3); with 3, under the /20 IPv6 first
+ * level, every IPv6 set up to /32, and tables shaped like the IPv6 Internet's, which take
+ * about 2 units a prefix at 200k prefixes. Under a /24 first level (large
  * IPv4 tables) only prefixes longer than /24 take units, 2 at most: one unit for every
  * 4 prefixes of capacity lets one prefix in 8 be longer than /24, wherever it lies (real
  * tables hold almost none). 64 bytes a unit.
@@ -123,7 +124,7 @@ static bool same_top_bits(const uint8_t *a, const uint8_t *b, unsigned int bits)
 uint64_t pw_bpf_units(const struct pw_prefix *pfx, size_t n, unsigned int l1_bits)
 {
 	/* Per level under the first: the last prefix that passed through it. */
-	const struct pw_prefix *last[(128 - PW_L1_BITS) / PW_STRIDE + 1] = { NULL };
+	const struct pw_prefix *last[128 / PW_STRIDE] = { NULL };
 	uint64_t units = (1U << l1_bits) / PW_UNIT_ENTRIES;
 
 	/*
@@ -285,9 +286,10 @@ int pw_bpf_open(const struct pw_bpf_opts *opts, struct pw_bpf **out)
 					    estimate_units(AF_INET, b->max_v4, b->l1_bits[PW_V4]);
 	units_v6 = opts && opts->units_v6 ? opts->units_v6 :
 					    estimate_units(AF_INET6, b->max_v6, PW_V6_L1_BITS);
-	if (units_v4 < 0 || units_v6 < 0 ||
+	/* An id beyond PW_MAX_IDS would not fit beside the slot in a table entry (PW_REF). */
+	if (units_v4 < 0 || units_v6 < 0 || b->max_ids > PW_MAX_IDS ||
 	    (b->l1_bits[PW_V4] != PW_L1_BITS && b->l1_bits[PW_V4] != PW_V4_L1_BITS_LARGE)) {
-		err = units_v4 < 0 || units_v6 < 0 ? -E2BIG : -EINVAL;
+		err = units_v4 < 0 || units_v6 < 0 || b->max_ids > PW_MAX_IDS ? -E2BIG : -EINVAL;
 		goto err_free;
 	}
 	b->units[PW_V4] = (uint32_t)units_v4;
@@ -503,7 +505,7 @@ static int fill_table(struct table_writer *w, const struct pw_prefix *pfx, const
 	for (size_t k = 0; k < n; k++) {
 		const struct pw_prefix *p = &pfx[order[k]];
 		const uint32_t leaf = refs[order[k]] + 1; /* an id + 1 never carries */
-		/* The first l1_bits (16, 20 or 24) bits of the address. */
+		/* The first l1_bits (20 or 24) bits of the address. */
 		const uint32_t top = ((uint32_t)p->addr[0] << 16 | (uint32_t)p->addr[1] << 8 |
 				      p->addr[2]) >> (24 - w->l1_bits);
 		/* The entry being followed, as (unit, slot): the mapping may move. */

@@ -404,20 +404,18 @@ static int build_classes(const struct pw_config *cfg, struct pw_pentry *p, size_
 
 			hc.slot[s] = (uint32_t)i + 1; /* the class's first prefix */
 			p[i].cls = (uint32_t)cl->n;
-			/* A set's anatomy slot is its number: set 0, no group, is slot 0. */
+			/* The set's number for now (0: no group); assign_slots() gives the slot. */
 			cl->c[cl->n++] = (struct pw_pclass){ .id = UINT32_MAX,
 							    .rd = rdp[i] >= 0 ? (int32_t)rpos[rdp[i]]
 									      : -1,
 							    .set = st.off,
 							    .n_set = st.n,
-							    .slot = sid[i] < PW_MAX_SLOTS ? sid[i] : 0 };
+							    .slot = sid[i] };
 		} else {
 			p[i].cls = p[hc.slot[s] - 1].cls;
 		}
-		if (sid[i] >= PW_MAX_SLOTS)
-			cl->n_unslotted++;
 	}
-	cl->n_slots = n_sets < PW_MAX_SLOTS ? (uint32_t)n_sets : PW_MAX_SLOTS;
+	cl->n_sets = n_sets;
 	/* Per group, its classes. */
 	for (size_t c = 0; c < cl->n; c++)
 		for (uint32_t k = 0; k < cl->c[c].n_set; k++)
@@ -729,6 +727,125 @@ static int assign_ids(struct pw_poller *pl, struct reload *r)
  * Make the @n entries at @p live, leaving out those whose class has @skip set (@skip may
  * be NULL).
  */
+/* A hash of the names of the groups of class @c of @cl (@g: their views), in any order. */
+static uint64_t set_names_hash(const struct pw_classes *cl, const struct pw_pclass *c,
+			       const struct pw_gview *g)
+{
+	uint64_t h = 0;
+
+	for (uint32_t k = 0; k < c->n_set; k++) {
+		uint64_t x = 1469598103934665603ULL; /* FNV-1a of the name; summed: any order */
+
+		for (const char *q = g[cl->pool[c->set + k]].cfg->name; *q; q++)
+			x = (x ^ (uint8_t)*q) * 1099511628211ULL;
+		h += x;
+	}
+	return h;
+}
+
+/* True when class @a of @ca (groups @ga) and class @b of @cb (groups @gb) hold groups of
+ * the same names. */
+static bool same_names(const struct pw_classes *ca, const struct pw_pclass *a,
+		       const struct pw_gview *ga, const struct pw_classes *cb,
+		       const struct pw_pclass *b, const struct pw_gview *gb)
+{
+	if (a->n_set != b->n_set)
+		return false;
+	for (uint32_t i = 0; i < a->n_set; i++) {
+		const char *name = ga[ca->pool[a->set + i]].cfg->name;
+		bool found = false;
+
+		for (uint32_t k = 0; k < b->n_set && !found; k++)
+			found = !strcmp(name, gb[cb->pool[b->set + k]].cfg->name);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Give each set of groups of the new classes @ncl (groups @ng; the class's slot field
+ * holds its set's number from build_view) its anatomy slot, below PW_MAX_SLOTS: the slot
+ * the same set (by group names) had in the live view, else one no live set holds, else
+ * one a set that goes held, else 0 (left out of the class counts).
+ *
+ * Slots that stay put matter: the tables carry the new slots from the flip on, and the
+ * anatomy learns which groups a slot stands for after it (pw_anatomy_sync); a slot that
+ * meant another set meanwhile would add those packets to the wrong groups.
+ */
+static int assign_slots(const struct pw_poller *pl, struct pw_classes *ncl,
+			const struct pw_gview *ng, const struct pw_pentry *np, size_t nn)
+{
+	uint32_t *slot_of = malloc((ncl->n_sets + 1) * sizeof(*slot_of));
+	uint32_t old_rep[PW_MAX_SLOTS] = { 0 }; /* per live slot: a class holding it, + 1 */
+	uint64_t old_hash[PW_MAX_SLOTS] = { 0 };
+	bool taken[PW_MAX_SLOTS] = { false };
+	uint32_t hi = 0;
+
+	if (!slot_of)
+		return -ENOMEM;
+	for (size_t c = 0; c < pl->cl.n; c++) {
+		uint32_t s = pl->cl.c[c].slot;
+
+		if (s && s < PW_MAX_SLOTS && !old_rep[s]) {
+			old_rep[s] = (uint32_t)c + 1;
+			old_hash[s] = set_names_hash(&pl->cl, &pl->cl.c[c], pl->g);
+		}
+	}
+	for (size_t k = 0; k <= ncl->n_sets; k++)
+		slot_of[k] = UINT32_MAX;
+	slot_of[0] = 0;
+	/* Sets that stay keep their slot. */
+	for (size_t c = 0; c < ncl->n; c++) {
+		const struct pw_pclass *nc = &ncl->c[c];
+		uint64_t h;
+
+		if (slot_of[nc->slot] != UINT32_MAX)
+			continue;
+		slot_of[nc->slot] = UINT32_MAX - 1; /* looked at: not (yet) kept */
+		h = set_names_hash(ncl, nc, ng);
+		for (uint32_t s = 1; s < PW_MAX_SLOTS; s++)
+			if (old_rep[s] && !taken[s] && old_hash[s] == h &&
+			    same_names(ncl, nc, ng, &pl->cl, &pl->cl.c[old_rep[s] - 1], pl->g)) {
+				slot_of[nc->slot] = s;
+				taken[s] = true;
+				break;
+			}
+	}
+	/* New sets: a slot no live set holds, then one a set that goes held. */
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t next = 1;
+
+		for (size_t c = 0; c < ncl->n; c++) {
+			uint32_t *so = &slot_of[ncl->c[c].slot];
+
+			if (*so != UINT32_MAX - 1)
+				continue;
+			while (next < PW_MAX_SLOTS && (taken[next] || (!pass && old_rep[next])))
+				next++;
+			if (next == PW_MAX_SLOTS) {
+				if (!pass)
+					break;
+				*so = 0;
+				continue;
+			}
+			*so = next;
+			taken[next] = true;
+		}
+	}
+	ncl->n_unslotted = 0;
+	for (size_t c = 0; c < ncl->n; c++) {
+		ncl->c[c].slot = slot_of[ncl->c[c].slot];
+		hi = ncl->c[c].slot > hi ? ncl->c[c].slot : hi;
+	}
+	for (size_t i = 0; i < nn; i++)
+		if (ncl->c[np[i].cls].n_set && !ncl->c[np[i].cls].slot)
+			ncl->n_unslotted++;
+	ncl->n_slots = hi + 1;
+	free(slot_of);
+	return 0;
+}
+
 static int write_set(struct pw_poller *pl, const struct pw_pentry *p, size_t n,
 		     const struct pw_classes *cl, const bool *skip)
 {
@@ -981,6 +1098,8 @@ int pw_poller_apply(struct pw_poller *pl, struct pw_config *cfg, double now)
 	err = match_classes(pl, &r, cfg);
 	if (!err)
 		err = assign_ids(pl, &r);
+	if (!err)
+		err = assign_slots(pl, &r.ncl, r.ng, r.np, r.nn);
 	if (err)
 		goto out;
 	r.before = calloc(pl->id_hi + 1, sizeof(*r.before));

@@ -71,7 +71,8 @@ struct pw_classes {
 	uint32_t *rd;	  /* sorted-order indices of the read prefixes */
 	uint32_t *rd_end; /* per read prefix: one past its last read more specific, in rd */
 	size_t n_rd;
-	uint32_t n_slots;	/* anatomy slots in use, slot 0 included */
+	size_t n_sets;		/* distinct sets of groups, the empty one included */
+	uint32_t n_slots;	/* one past the highest anatomy slot in use */
 	size_t n_unslotted;	/* prefixes in a group but left without a slot (too many sets) */
 };
 

@@ -38,9 +38,9 @@ static int src_read(void *ctx, uint32_t n, struct pw_counter *out)
 	return pw_bpf_read_counters(ctx, n, out);
 }
 
-static int src_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *ids, size_t n)
+static int src_set(void *ctx, const struct pw_prefix *pfx, const uint32_t *refs, size_t n)
 {
-	return pw_bpf_set_prefixes(ctx, pfx, ids, n);
+	return pw_bpf_set_prefixes(ctx, pfx, refs, n);
 }
 
 static void sink(void *ctx, const struct pw_watch_item *it, const struct pw_event *ev)

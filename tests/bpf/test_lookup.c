@@ -521,8 +521,9 @@ static void test_refused_reload(void **state)
 
 /*
  * A full table fits. Small tables: max_v4 prefixes up to /24, each in its own /16 (1 unit
- * each under the /20 IPv4 first level, the most any such prefix needs), and MAX_V6 /32s each in its own /16 (3 units
- * each under the /20 IPv6 first level, the most any such prefix needs). Large IPv4
+ * each under the /20 IPv4 first level, the most any such prefix needs), and MAX_V6 /32s
+ * each in its own /16 (3 units each under the /20 IPv6 first level, the most any such
+ * prefix needs). Large IPv4
  * tables: max_v4 prefixes of which one in 8 is a /32 in a /24 of its own.
  */
 static void test_full_table(void **state)
@@ -1129,6 +1130,19 @@ static int count_entries(const char *dir)
 	return n;
 }
 
+/* Ids beyond PW_MAX_IDS would spill into the slot bits of a table entry: refused. */
+static void test_ids_beyond_the_entry(void **state)
+{
+	struct pw_bpf_opts o = { .max_v4 = 1024, .max_v6 = 1024, .max_ids = PW_MAX_IDS + 1 };
+	struct pw_bpf *b = NULL;
+
+	(void)state;
+	assert_int_equal(pw_bpf_open(&o, &b), -E2BIG);
+	o.max_ids = PW_MAX_IDS;
+	assert_int_equal(pw_bpf_open(&o, &b), 0);
+	pw_bpf_close(b);
+}
+
 /*
  * Pinning is all or nothing: when the last map cannot be pinned (a directory sits where
  * its pin goes), the maps pinned before it are unpinned, and the error comes back as
@@ -1214,6 +1228,7 @@ int main(void)
 	};
 	const struct CMUnitTest loader[] = {
 		cmocka_unit_test(test_pin_all_or_nothing),
+		cmocka_unit_test(test_ids_beyond_the_entry),
 		cmocka_unit_test(test_switch_under_traffic),
 		cmocka_unit_test(test_iface_counters),
 	};

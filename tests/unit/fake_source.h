@@ -2,8 +2,8 @@
 /*
  * fake_source.h - a fake kernel for the unit tests of the poller, exporter and watch.
  *
- * It stands in for the BPF maps: an array of counters indexed by id, and the prefix -> (id,
- * anatomy slot) table the poller last wrote. deliver() counts packets the way the XDP program does, once,
+ * It stands in for the BPF maps: an array of counters indexed by id, and the prefix ->
+ * (id, anatomy slot) table the poller last wrote. deliver() counts packets the way the XDP program does, once,
  * at the most specific prefix of that table. Include it after <cmocka.h>.
  */
 #ifndef PW_TEST_FAKE_SOURCE_H

@@ -1041,6 +1041,65 @@ static void test_unread_prefixes_share_an_id(void **state)
  * Overlapping groups and a prefix read on its own inside a large group: one id per class
  * (groups, nearest read prefix), every group and read prefix exact.
  */
+/* The anatomy slot the fake's table gives @pfx, or -1. */
+static long fake_slot(const struct fake *f, const char *pfx)
+{
+	struct pw_prefix p = P(pfx);
+
+	for (size_t i = 0; i < f->n; i++)
+		if (pw_prefix_equal(&f->pfx[i], &p))
+			return f->slots[i];
+	return -1;
+}
+
+/*
+ * A set of groups keeps its anatomy slot across reloads, whatever comes before it (the
+ * tables carry the slots from the flip on, the anatomy learns them just after); a new set
+ * takes a slot no live set holds; prefixes of one set share a slot even when their
+ * classes differ (read prefixes apart).
+ */
+static void test_anatomy_slots_stay(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	long sb, sc, sa, sd;
+
+	(void)state;
+	start(&f, &pl, 16);
+	add_group(&cfg, "b", PW_EXPORT_GROUP, "10.0.0.0/8", NULL);
+	add_group(&cfg, "c", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.18.0.0/15", NULL);
+	apply_ok(&pl, &cfg, 10);
+	sb = fake_slot(&f, "10.0.0.0/8");
+	sc = fake_slot(&f, "192.0.2.0/24");
+	assert_true(sb > 0 && sc > 0 && sb != sc);
+	/* two read prefixes: two classes, one set, one slot */
+	assert_int_not_equal(fake_id(&f, "192.0.2.0/24"), fake_id(&f, "198.18.0.0/15"));
+	assert_int_equal(fake_slot(&f, "198.18.0.0/15"), sc);
+
+	/* a group sorting first, by name and by prefix */
+	add_group(&cfg, "a", PW_EXPORT_GROUP, "1.0.0.0/8", NULL);
+	add_group(&cfg, "b", PW_EXPORT_GROUP, "10.0.0.0/8", NULL);
+	add_group(&cfg, "c", PW_EXPORT_PREFIX, "192.0.2.0/24", "198.18.0.0/15", NULL);
+	apply_ok(&pl, &cfg, 11);
+	sa = fake_slot(&f, "1.0.0.0/8");
+	assert_int_equal(fake_slot(&f, "10.0.0.0/8"), sb);
+	assert_int_equal(fake_slot(&f, "192.0.2.0/24"), sc);
+	assert_int_equal(fake_slot(&f, "198.18.0.0/15"), sc);
+	assert_true(sa > 0 && sa != sb && sa != sc);
+
+	/* c goes, d comes: d does not take c's slot while another is free */
+	add_group(&cfg, "a", PW_EXPORT_GROUP, "1.0.0.0/8", NULL);
+	add_group(&cfg, "b", PW_EXPORT_GROUP, "10.0.0.0/8", NULL);
+	add_group(&cfg, "d", PW_EXPORT_GROUP, "198.51.100.0/24", NULL);
+	apply_ok(&pl, &cfg, 12);
+	sd = fake_slot(&f, "198.51.100.0/24");
+	assert_int_equal(fake_slot(&f, "1.0.0.0/8"), sa);
+	assert_int_equal(fake_slot(&f, "10.0.0.0/8"), sb);
+	assert_true(sd > 0 && sd != sa && sd != sb && sd != sc);
+	pw_poller_free(&pl);
+}
+
 /* A source of many ids that keeps the references of the last write (no traffic). */
 #define WIDE_GROUPS (PW_MAX_SLOTS + 8)
 static struct pw_prefix wide_pfx[WIDE_GROUPS];
@@ -1381,6 +1440,7 @@ int main(void)
 		cmocka_unit_test(test_unread_prefixes_share_an_id),
 		cmocka_unit_test(test_overlapping_groups_classes),
 		cmocka_unit_test(test_anatomy_slots_in_refs),
+		cmocka_unit_test(test_anatomy_slots_stay),
 		cmocka_unit_test(test_export_changes_across_reloads),
 		cmocka_unit_test(test_classes_random_reloads),
 	};
