@@ -23,15 +23,23 @@
 #include "poller.h"
 #include "fake_source.h"
 
-/* The id the fake's table gives @pfx, or -1. */
-static long fake_id(const struct fake *f, const char *pfx)
+/* The index of @pfx in the fake's table, or -1. */
+static long fake_index(const struct fake *f, const char *pfx)
 {
 	struct pw_prefix p = P(pfx);
 
 	for (size_t i = 0; i < f->n; i++)
 		if (pw_prefix_equal(&f->pfx[i], &p))
-			return f->ids[i];
+			return (long)i;
 	return -1;
+}
+
+/* The id the fake's table gives @pfx, or -1. */
+static long fake_id(const struct fake *f, const char *pfx)
+{
+	long i = fake_index(f, pfx);
+
+	return i < 0 ? -1 : (long)f->ids[i];
 }
 
 static void start(struct fake *f, struct pw_poller *pl, uint32_t max_ids)
@@ -1044,12 +1052,9 @@ static void test_unread_prefixes_share_an_id(void **state)
 /* The anatomy slot the fake's table gives @pfx, or -1. */
 static long fake_slot(const struct fake *f, const char *pfx)
 {
-	struct pw_prefix p = P(pfx);
+	long i = fake_index(f, pfx);
 
-	for (size_t i = 0; i < f->n; i++)
-		if (pw_prefix_equal(&f->pfx[i], &p))
-			return f->slots[i];
-	return -1;
+	return i < 0 ? -1 : (long)f->slots[i];
 }
 
 /*
