@@ -9,6 +9,7 @@
 #ifndef PW_TEST_FAKE_SOURCE_H
 #define PW_TEST_FAKE_SOURCE_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct fake {
 	size_t n;
 	int sets;
 	int fail_set, fail_read; /* -errno to return, or 0 */
+	int fail_set_at;	 /* when > 0: the write that many calls from now fails, -EIO */
 	/* packets that reach @inflight_id (under the old table) while the tables flip */
 	long inflight_id;
 	uint64_t inflight_packets, inflight_bytes;
@@ -58,6 +60,8 @@ static inline int fake_set(void *ctx, const struct pw_prefix *pfx, const uint32_
 
 	if (f->fail_set)
 		return f->fail_set;
+	if (f->fail_set_at > 0 && --f->fail_set_at == 0)
+		return -EIO;
 	if (f->inflight_id >= 0) {
 		f->c[f->inflight_id].packets += f->inflight_packets;
 		f->c[f->inflight_id].bytes += f->inflight_bytes;

@@ -1105,6 +1105,41 @@ static void test_anatomy_slots_stay(void **state)
 	pw_poller_free(&pl);
 }
 
+/*
+ * A reload whose final write fails, after the retiring write of an id that changes hands,
+ * puts the old set back with its own anatomy slots.
+ */
+static void test_anatomy_slots_restored(void **state)
+{
+	struct pw_config cfg = { 0 };
+	struct pw_poller pl;
+	struct fake f;
+	long s10, s11;
+	int sets;
+
+	(void)state;
+	start(&f, &pl, 2);
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "b", PW_EXPORT_PREFIX, "11.0.0.0/8", NULL);
+	apply_ok(&pl, &cfg, 10);
+	s10 = fake_slot(&f, "10.0.0.0/8");
+	s11 = fake_slot(&f, "11.0.0.0/8");
+	assert_true(s10 > 0 && s11 > 0 && s10 != s11);
+	/* b goes, c takes its id: a retiring write, then the final one, which fails */
+	add_group(&cfg, "a", PW_EXPORT_PREFIX, "10.0.0.0/8", NULL);
+	add_group(&cfg, "c", PW_EXPORT_PREFIX, "12.0.0.0/8", NULL);
+	f.fail_set_at = 2;
+	sets = f.sets;
+	assert_int_equal(pw_poller_apply(&pl, &cfg, 11), -EIO);
+	pw_config_free(&cfg);
+	assert_int_equal(f.sets, sets + 2); /* the retiring write and the restoring one */
+	assert_int_equal(f.n, 2);
+	assert_int_equal(fake_slot(&f, "10.0.0.0/8"), s10);
+	assert_int_equal(fake_slot(&f, "11.0.0.0/8"), s11);
+	assert_int_equal(fake_slot(&f, "12.0.0.0/8"), -1);
+	pw_poller_free(&pl);
+}
+
 /* A source of many ids that keeps the references of the last write (no traffic). */
 #define WIDE_GROUPS (PW_MAX_SLOTS + 8)
 static struct pw_prefix wide_pfx[WIDE_GROUPS];
@@ -1446,6 +1481,7 @@ int main(void)
 		cmocka_unit_test(test_overlapping_groups_classes),
 		cmocka_unit_test(test_anatomy_slots_in_refs),
 		cmocka_unit_test(test_anatomy_slots_stay),
+		cmocka_unit_test(test_anatomy_slots_restored),
 		cmocka_unit_test(test_export_changes_across_reloads),
 		cmocka_unit_test(test_classes_random_reloads),
 	};
