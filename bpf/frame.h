@@ -114,4 +114,15 @@ static __always_inline __u64 pw_count_frame(struct xdp_md *ctx, pw_lookup_fn v4,
 	return pw_count_frame_as(ctx, v4, v6, 1);
 }
 
+/*
+ * A whole program's work: count the frame of @ctx as pw_count_frame_as() does, and at its
+ * ingress interface. Returns XDP_PASS, the only verdict.
+ */
+static __always_inline int pw_count_all(struct xdp_md *ctx, pw_lookup_fn v4, pw_lookup_fn v6,
+					int anatomy)
+{
+	pw_count_iface(ctx->ingress_ifindex, pw_count_frame_as(ctx, v4, v6, anatomy));
+	return XDP_PASS;
+}
+
 #endif /* PW_FRAME_H */

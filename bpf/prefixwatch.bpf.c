@@ -26,10 +26,7 @@ struct {
 SEC("xdp.frags")
 int prefixwatch(struct xdp_md *ctx)
 {
-	__u64 bytes = pw_count_frame(ctx, pw_lookup_v4, pw_lookup_v6);
-
-	pw_count_iface(ctx->ingress_ifindex, bytes);
-	return XDP_PASS;
+	return pw_count_all(ctx, pw_lookup_v4, pw_lookup_v6, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

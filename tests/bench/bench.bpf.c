@@ -140,10 +140,7 @@ int xdp_pass(struct xdp_md *ctx)
 SEC("xdp.frags")
 int xdp_lpm(struct xdp_md *ctx)
 {
-	__u64 bytes = pw_count_frame(ctx, ref_lookup_v4, ref_lookup_v6);
-
-	pw_count_iface(ctx->ingress_ifindex, bytes);
-	return XDP_PASS;
+	return pw_count_all(ctx, ref_lookup_v4, ref_lookup_v6, 1);
 }
 
 /*
@@ -173,20 +170,14 @@ int xdp_no_iface(struct xdp_md *ctx)
 SEC("xdp.frags")
 int xdp_real(struct xdp_md *ctx)
 {
-	__u64 bytes = pw_count_frame(ctx, pw_lookup_v4, pw_lookup_v6);
-
-	pw_count_iface(ctx->ingress_ifindex, bytes);
-	return XDP_PASS;
+	return pw_count_all(ctx, pw_lookup_v4, pw_lookup_v6, 1);
 }
 
 /* The real program as it was before the flood anatomy: no class parse, no class count. */
 SEC("xdp.frags")
 int xdp_no_anatomy(struct xdp_md *ctx)
 {
-	__u64 bytes = pw_count_frame_as(ctx, pw_lookup_v4, pw_lookup_v6, 0);
-
-	pw_count_iface(ctx->ingress_ifindex, bytes);
-	return XDP_PASS;
+	return pw_count_all(ctx, pw_lookup_v4, pw_lookup_v6, 0);
 }
 
 /* One destination of the spread loop (its address leads its struct), looked up and

@@ -489,10 +489,32 @@ static void test_class_ipv6_ext(void **state)
 	expect_counted("hop-by-hop longer than the frame", &f, CLASS(PW_CLASS_MALFORMED));
 }
 
+/*
+ * Run @full cut to every length from @from to @to bytes: a cut shorter than @whole is
+ * malformed, any other is counted at @at, in class @pclass (-1: any).
+ */
+static void expect_cuts(const char *what, const struct frame *full, size_t from, size_t to,
+			size_t whole, struct expect at, int pclass)
+{
+	static struct frame f;
+
+	for (size_t len = from; len <= to; len++) {
+		char desc[96];
+
+		memcpy(f.data, full->data, len);
+		f.len = len;
+		snprintf(desc, sizeof(desc), "%s truncated to %zu", what, len);
+		if (len < whole)
+			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
+		else
+			expect_in_class(desc, &f, at, pclass);
+	}
+}
+
 /* Every truncation of an IPv6 frame with a chain of extension headers. */
 static void test_class_ipv6_ext_truncations(void **state)
 {
-	static struct frame full, f;
+	static struct frame full;
 	const size_t ip_end = 14 + 40, chain_end = ip_end + 8 + 16 + 8;
 
 	(void)state;
@@ -504,18 +526,11 @@ static void test_class_ipv6_ext_truncations(void **state)
 	frame_frag6(&full, 6, 0, 1, 99);
 	frame_tcp(&full, 1, 0x02);
 	assert_int_equal(full.len, chain_end + 20);
-	for (size_t len = 14; len <= full.len; len++) {
-		char desc[64];
-
-		memcpy(f.data, full.data, len);
-		f.len = len;
-		snprintf(desc, sizeof(desc), "IPv6 ext chain truncated to %zu", len);
-		if (len < chain_end)
-			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
-		else
-			expect_in_class(desc, &f, ID(4),
-					len < chain_end + 14 ? PW_PROTO_TCP_OTHER : PW_PROTO_TCP_SYN);
-	}
+	/* TCP cut before its flags is tcp-other */
+	expect_cuts("IPv6 ext chain", &full, 14, chain_end + 13, chain_end, ID(4),
+		    PW_PROTO_TCP_OTHER);
+	expect_cuts("IPv6 ext chain", &full, chain_end + 14, full.len, chain_end, ID(4),
+		    PW_PROTO_TCP_SYN);
 }
 
 /*
@@ -525,7 +540,7 @@ static void test_class_ipv6_ext_truncations(void **state)
  */
 static void test_class_ipv6_ext_truncations_more(void **state)
 {
-	static struct frame full, f;
+	static struct frame full;
 	const size_t ip_end = 14 + 40;
 
 	(void)state;
@@ -534,30 +549,11 @@ static void test_class_ipv6_ext_truncations_more(void **state)
 	frame_ipv6_nh(&full, V6_SRC, V6_DST, 0);
 	frame_ext6(&full, 0, 17, 1);
 	frame_udp(&full, 53);
-	for (size_t len = 14; len <= full.len; len++) {
-		char desc[64];
-
-		memcpy(f.data, full.data, len);
-		f.len = len;
-		snprintf(desc, sizeof(desc), "hop-by-hop, UDP truncated to %zu", len);
-		if (len < ip_end + 8)
-			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
-		else
-			expect_in_class(desc, &f, ID(4), PW_PROTO_UDP);
-	}
+	expect_cuts("hop-by-hop, UDP", &full, 14, full.len, ip_end + 8, ID(4), PW_PROTO_UDP);
 
 	frame_dstopts_udp(&full, 7);
-	for (size_t len = 14; len <= full.len; len++) {
-		char desc[64];
-
-		memcpy(f.data, full.data, len);
-		f.len = len;
-		snprintf(desc, sizeof(desc), "seven dest-opts truncated to %zu", len);
-		if (len < ip_end + 6 * 8)
-			expect_counted(desc, &f, CLASS(PW_CLASS_MALFORMED));
-		else
-			expect_in_class(desc, &f, ID(4), PW_PROTO_OTHER);
-	}
+	expect_cuts("seven dest-opts", &full, 14, full.len, ip_end + 6 * 8, ID(4),
+		    PW_PROTO_OTHER);
 }
 
 #define EVERY (1U << PW_SAMPLE_SHIFT)
@@ -713,42 +709,26 @@ static void test_three_tags(void **state)
  */
 static void test_truncations_vlan_ipv4(void **state)
 {
-	static struct frame full, f;
-	const size_t vlan_end = 14 + 4, ip_end = vlan_end + 24;
+	static struct frame full;
+	const size_t ip_end = 14 + 4 + 24; /* Ethernet, the tag, IPv4 with 4 bytes of options */
 
 	(void)state;
 	set_prefixes(base_prefixes, N_BASE);
 	frame_eth(&full, ETH_P_8021Q);
 	frame_vlan(&full, 7, ETH_P_IP);
 	frame_ipv4(&full, "10.1.2.3", 6, 0);
-	for (size_t len = 14; len <= full.len; len++) {
-		char desc[64];
-
-		memcpy(f.data, full.data, len);
-		f.len = len;
-		snprintf(desc, sizeof(desc), "VLAN+IPv4 truncated to %zu", len);
-		expect_counted(desc, &f, len < ip_end ? CLASS(PW_CLASS_MALFORMED) : ID(2));
-	}
-	(void)vlan_end;
+	expect_cuts("VLAN+IPv4", &full, 14, full.len, ip_end, ID(2), -1);
 }
 
 static void test_truncations_ipv6(void **state)
 {
-	static struct frame full, f;
-	const size_t ip_end = 14 + 40;
+	static struct frame full;
 
 	(void)state;
 	set_prefixes(base_prefixes, N_BASE);
 	frame_eth(&full, ETH_P_IPV6);
 	frame_ipv6(&full, "2001:db8:1::5");
-	for (size_t len = 14; len <= full.len; len++) {
-		char desc[64];
-
-		memcpy(f.data, full.data, len);
-		f.len = len;
-		snprintf(desc, sizeof(desc), "IPv6 truncated to %zu", len);
-		expect_counted(desc, &f, len < ip_end ? CLASS(PW_CLASS_MALFORMED) : ID(4));
-	}
+	expect_cuts("IPv6", &full, 14, full.len, 14 + 40, ID(4), -1);
 }
 
 /* A bare Ethernet header of a non-IP EtherType announces nothing more: non-IP. */
